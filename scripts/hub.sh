@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up CityHub in .venv (first run) and start a hub on http://localhost:1026 with an
+# embedded SQLite file (./cityhub.db). Extra arguments go to `cityhub serve`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+exec .venv/bin/cityhub serve "$@"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the whole test suite: lint (ruff), types (mypy), then pytest on SQLite and PostgreSQL.
+# PostgreSQL + PostGIS comes from CITYHUB_TEST_DATABASE_URL (default: the local server);
+# set CITYHUB_TEST_REQUIRE_POSTGRES=1 to fail rather than skip when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+.venv/bin/mypy src
+.venv/bin/python -m pytest "$@"

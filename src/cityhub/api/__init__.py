@@ -1,0 +1,1 @@
+"""HTTP only: content negotiation, parameters, representations; one module per API area."""

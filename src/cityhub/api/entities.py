@@ -1,0 +1,198 @@
+"""Entity endpoints: /entities and /entities/{entityId}[/attrs[/{attrId}]] (clauses 5.6, 5.7.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cityhub.api.common import (
+    hub_of,
+    json_input,
+    read_context,
+    tenant_headers,
+    tenant_of,
+    termmap_for,
+)
+from cityhub.api.negotiation import GEO_JSON, JSON, JSON_LD, json_response, negotiate
+from cityhub.api.params import flag, list_param, options, render_options
+from cityhub.errors import BadRequestData, ResourceNotFound
+from cityhub.model.changes import UpdateResult
+from cityhub.model.representation import geojson_feature, render_entity
+from cityhub.model.values import check_name
+
+LOCATION = "https://uri.etsi.org/ngsi-ld/location"
+
+
+def _no_content(tenant: str) -> Response:
+    return Response(status_code=204, headers=tenant_headers(tenant))
+
+
+def _update_result(result: UpdateResult, tenant: str) -> Response:
+    """204 when every attribute was handled, else 207 with an UpdateResult (clause 5.2.18)."""
+    if not result.not_updated:
+        return _no_content(tenant)
+    body = {
+        "updated": result.updated,
+        "notUpdated": [{"attributeName": n, "reason": r} for n, r in result.not_updated],
+    }
+    return json_response(body, status=207, headers=tenant_headers(tenant))
+
+
+async def create_entity(request: Request) -> Response:
+    """POST /entities — Create Entity (5.6.1): 201 with Location."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    entity_id = await hub.entities.create_entity(tenant, data.body, tm)
+    headers = {"Location": f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"}
+    headers.update(tenant_headers(tenant))
+    return Response(status_code=201, headers=headers)
+
+
+async def retrieve_entity(request: Request) -> Response:
+    """GET /entities/{entityId} — Retrieve Entity (5.7.1)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    media = negotiate(request, (JSON, JSON_LD, GEO_JSON))
+    ctx, tm = await read_context(request)
+    render = render_options(request, tm)
+    wanted_types = list_param(request, "type")
+    geometry_name = request.query_params.get("geometryProperty")
+    entity = await hub.entities.retrieve_entity(tenant, request.path_params["entity_id"])
+    if wanted_types is not None:
+        expanded = {tm.expand(check_name(t, "Entity type")) for t in wanted_types}
+        if not expanded & set(entity["type"]):
+            raise ResourceNotFound(
+                f"Entity {entity['id']} is not of type {', '.join(wanted_types)}"
+            )
+    body: Any = render_entity(entity, tm, render)
+    if media == GEO_JSON:
+        geometry_iri = tm.expand(check_name(geometry_name)) if geometry_name else LOCATION
+        body = geojson_feature(entity, body, geometry_iri)
+    context_url = ctx.value if isinstance(ctx.value, str) else None
+    return json_response(
+        body,
+        media=media,
+        context=ctx.value,
+        context_url=context_url,
+        headers=tenant_headers(tenant),
+    )
+
+
+async def replace_entity(request: Request) -> Response:
+    """PUT /entities/{entityId} — Replace Entity (5.6.18)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    await hub.entities.replace_entity(tenant, request.path_params["entity_id"], data.body, tm)
+    return _no_content(tenant)
+
+
+async def merge_entity(request: Request) -> Response:
+    """PATCH /entities/{entityId} — Merge Entity (5.6.17)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    await hub.entities.merge_entity(
+        tenant,
+        request.path_params["entity_id"],
+        data.body,
+        tm,
+        request.query_params.get("observedAt"),
+    )
+    return _no_content(tenant)
+
+
+async def delete_entity(request: Request) -> Response:
+    """DELETE /entities/{entityId} — Delete Entity (5.6.6)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    await hub.entities.delete_entity(tenant, request.path_params["entity_id"])
+    return _no_content(tenant)
+
+
+async def append_attributes(request: Request) -> Response:
+    """POST /entities/{entityId}/attrs — Append Entity Attributes (5.6.3)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    no_overwrite = "noOverwrite" in options(request, {"noOverwrite"})
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    result = await hub.entities.append_attributes(
+        tenant, request.path_params["entity_id"], data.body, tm, no_overwrite=no_overwrite
+    )
+    return _update_result(result, tenant)
+
+
+async def update_attributes(request: Request) -> Response:
+    """PATCH /entities/{entityId}/attrs — Update Entity Attributes (5.6.2)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    result = await hub.entities.update_attributes(
+        tenant, request.path_params["entity_id"], data.body, tm
+    )
+    return _update_result(result, tenant)
+
+
+async def partial_attribute_update(request: Request) -> Response:
+    """PATCH /entities/{entityId}/attrs/{attrId} — Partial Attribute Update (5.6.4)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    body = data.body
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "@context"}
+    await hub.entities.partial_update_attribute(
+        tenant, request.path_params["entity_id"], request.path_params["attr_id"], body, tm
+    )
+    return _no_content(tenant)
+
+
+async def replace_attribute(request: Request) -> Response:
+    """PUT /entities/{entityId}/attrs/{attrId} — Replace Attribute (5.6.19)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    body = data.body
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "@context"}
+    await hub.entities.replace_attribute(
+        tenant, request.path_params["entity_id"], request.path_params["attr_id"], body, tm
+    )
+    return _no_content(tenant)
+
+
+async def delete_attribute(request: Request) -> Response:
+    """DELETE /entities/{entityId}/attrs/{attrId} — Delete Attribute (5.6.5)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    _, tm = await read_context(request)
+    delete_all = flag(request, "deleteAll")
+    dataset_id = request.query_params.get("datasetId")
+    if delete_all and dataset_id is not None:
+        raise BadRequestData("deleteAll and datasetId cannot be used together")
+    await hub.entities.delete_attribute(
+        tenant,
+        request.path_params["entity_id"],
+        request.path_params["attr_id"],
+        tm,
+        dataset_id=dataset_id,
+        delete_all=delete_all,
+    )
+    return _no_content(tenant)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/entities", create_entity, methods=["POST"]),
+        Route("/entities/{entity_id}", retrieve_entity, methods=["GET"]),
+        Route("/entities/{entity_id}", replace_entity, methods=["PUT"]),
+        Route("/entities/{entity_id}", merge_entity, methods=["PATCH"]),
+        Route("/entities/{entity_id}", delete_entity, methods=["DELETE"]),
+        Route("/entities/{entity_id}/attrs", append_attributes, methods=["POST"]),
+        Route("/entities/{entity_id}/attrs", update_attributes, methods=["PATCH"]),
+        Route("/entities/{entity_id}/attrs/{attr_id}", partial_attribute_update, methods=["PATCH"]),
+        Route("/entities/{entity_id}/attrs/{attr_id}", replace_attribute, methods=["PUT"]),
+        Route("/entities/{entity_id}/attrs/{attr_id}", delete_attribute, methods=["DELETE"]),
+    ]

@@ -1,0 +1,163 @@
+"""Content negotiation and @context transport (clauses 6.3.4–6.3.6).
+
+Requests carry their @context in a Link header (``application/json``) or in the body
+(``application/ld+json``); responses return it the same way the client asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cityhub.errors import BadRequestData, NotAcceptable, UnsupportedMediaType
+from cityhub.jsonld.core import CORE_CONTEXT_URL
+
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+GEO_JSON = "application/geo+json"
+MERGE_PATCH = "application/merge-patch+json"
+CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+
+
+def _media_ranges(header: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in header.split(","):
+        piece = part.strip()
+        if not piece:
+            continue
+        media, *params = (p.strip() for p in piece.split(";"))
+        weight = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    weight = float(param[2:])
+                except ValueError:
+                    weight = 0.0
+        ranges.append((media.lower(), weight))
+    return ranges
+
+
+def negotiate(request: Request, offered: tuple[str, ...] = (JSON, JSON_LD)) -> str:
+    """The best offered media type for the Accept header; 406 NotAcceptable when none fits."""
+    header = request.headers.get("accept")
+    if not header:
+        return offered[0]
+    best: tuple[float, int, str] | None = None
+    for media, weight in _media_ranges(header):
+        if weight <= 0:
+            continue
+        for rank, candidate in enumerate(offered):
+            matches = (
+                media == candidate
+                or media == "*/*"
+                or (media == "application/*" and candidate.startswith("application/"))
+            )
+            specificity = 0 if "*" in media else 1
+            if matches:
+                key = (weight, specificity * 10 - rank, candidate)
+                if best is None or key > best:
+                    best = key
+    if best is None:
+        raise NotAcceptable(f"None of {', '.join(offered)} matches Accept: {header}")
+    return best[2]
+
+
+def link_context(request: Request) -> str | None:
+    """The @context URL from a JSON-LD Link header, if any (clause 6.3.5)."""
+    header = request.headers.get("link")
+    if not header:
+        return None
+    for link in header.split(","):
+        parts = [p.strip() for p in link.split(";")]
+        target = parts[0]
+        if not (target.startswith("<") and target.endswith(">")):
+            raise BadRequestData(f"Link header {header!r} is not of the form <url>; rel=...")
+        params = {}
+        for param in parts[1:]:
+            key, _, value = param.partition("=")
+            params[key.strip().lower()] = value.strip().strip('"')
+        if params.get("rel") == CONTEXT_REL:
+            return target[1:-1]
+    return None
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """How the client expressed its @context: a URL, an inline value, or nothing."""
+
+    value: Any  # None (core), a URL string, or an inline object/array
+    from_body: bool
+
+
+def body_media_type(request: Request) -> str:
+    """The body's media type: JSON or JSON-LD; 415 UnsupportedMediaType otherwise."""
+    header = request.headers.get("content-type", "")
+    media = header.split(";")[0].strip().lower()
+    if media in {JSON, JSON_LD}:
+        return media
+    if media == MERGE_PATCH and request.method == "PATCH":
+        return JSON
+    raise UnsupportedMediaType(
+        f"Content-Type {header or '(none)'} is not supported; use {JSON} or {JSON_LD}"
+    )
+
+
+def request_context(request: Request, body: Any, media: str | None) -> RequestContext:
+    """The @context of a request: body for JSON-LD, Link header for JSON (clause 6.3.5)."""
+    link = link_context(request)
+    if media == JSON_LD:
+        if link is not None:
+            raise BadRequestData("A JSON-LD body carries its own @context: remove the Link header")
+        if isinstance(body, dict):
+            if "@context" not in body:
+                raise BadRequestData("A JSON-LD body needs an @context member")
+            return RequestContext(body["@context"], True)
+        if isinstance(body, list):
+            return RequestContext(None, True)
+    elif isinstance(body, dict) and "@context" in body:
+        raise BadRequestData("@context in a JSON body needs Content-Type application/ld+json")
+    return RequestContext(link, False)
+
+
+def item_context(item: Any, media: str, fallback: RequestContext) -> Any:
+    """The @context of one batch item: its own in JSON-LD bodies, else the request's."""
+    if media == JSON_LD:
+        if not isinstance(item, dict) or "@context" not in item:
+            raise BadRequestData("Each entity of a JSON-LD batch needs an @context member")
+        return item["@context"]
+    if isinstance(item, dict) and "@context" in item:
+        raise BadRequestData("@context in a JSON body needs Content-Type application/ld+json")
+    return fallback.value
+
+
+def json_response(
+    content: Any,
+    *,
+    status: int = 200,
+    media: str = JSON,
+    context: Any = None,
+    context_url: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A JSON, JSON-LD or GeoJSON response carrying the @context the way the client asked.
+
+    ``context`` is the value to embed for JSON-LD (None means the core context);
+    ``context_url`` is what a Link header points at for JSON and GeoJSON.
+    """
+    out_headers = dict(headers or {})
+    if media == JSON_LD:
+        value = context if context is not None else CORE_CONTEXT_URL
+        if isinstance(content, list):
+            content = [{**item, "@context": value} for item in content]
+        elif isinstance(content, dict):
+            content = {**content, "@context": value}
+    else:
+        url = context_url or CORE_CONTEXT_URL
+        out_headers["Link"] = f'<{url}>; rel="{CONTEXT_REL}"; type="{JSON_LD}"'
+    return Response(
+        orjson.dumps(content), status_code=status, media_type=media, headers=out_headers
+    )

@@ -1,0 +1,61 @@
+"""create_app(settings) → the ASGI application: routes, error rendering, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from cityhub import __version__
+from cityhub.api import batch, contexts, entities
+from cityhub.api.problems import http_error_handler, ngsi_ld_error_handler, unexpected_error_handler
+from cityhub.errors import NgsiLdError
+from cityhub.hub import Hub
+from cityhub.settings import Settings, load_settings
+
+API_PREFIX = "/ngsi-ld/v1"
+
+
+async def health(request: Request) -> Response:
+    """Liveness and the store in use, for load balancers and operators."""
+    hub: Hub = request.app.state.hub
+    body = {"status": "ok", "version": __version__, "store": hub.store.backend}
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Starlette:
+    """The hub as an ASGI app; the store opens (and migrates) in the lifespan."""
+    settings = settings or load_settings()
+    the_hub = hub or Hub(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await the_hub.open()
+        try:
+            yield
+        finally:
+            await the_hub.close()
+
+    api_routes = [*entities.routes(), *batch.routes(), *contexts.routes()]
+    app = Starlette(
+        routes=[Mount(API_PREFIX, routes=api_routes), Route("/health", health)],
+        exception_handlers={
+            NgsiLdError: ngsi_ld_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+        lifespan=lifespan,
+    )
+    app.state.hub = the_hub
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for uvicorn workers: settings from CITYHUB_* and the optional TOML file."""
+    return create_app(load_settings())

@@ -1,0 +1,99 @@
+"""``cityhub`` command line: serve, migrate, settings. The help text is the documentation."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from cityhub.settings import ENV_PREFIX, describe_settings, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    overrides = {"host": args.host, "port": args.port, "workers": args.workers}
+    settings = load_settings(config_file=args.config, **overrides)
+    # Workers are separate processes: they read the same settings from the environment.
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[ENV_PREFIX + name.upper()] = str(value)
+    if args.config:
+        os.environ[ENV_PREFIX + "CONFIG_FILE"] = args.config
+    asyncio.run(_migrate(settings.database_url))
+    print(
+        f"CityHub on http://{settings.host}:{settings.port}/ngsi-ld/v1 "
+        f"({settings.backend}, {settings.workers} worker(s))",
+        flush=True,
+    )
+    uvicorn.run(
+        "cityhub.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+async def _migrate(database_url: str) -> list[str]:
+    from cityhub.storage import create_store
+
+    store = create_store(load_settings(database_url=database_url))
+    await store.open()
+    try:
+        return await store.migrate()
+    finally:
+        await store.close()
+
+
+def _migrate_command(args: argparse.Namespace) -> int:
+    settings = load_settings(config_file=args.config)
+    applied = asyncio.run(_migrate(settings.database_url))
+    print("applied: " + ", ".join(applied) if applied else "schema is up to date")
+    return 0
+
+
+def _settings_command(args: argparse.Namespace) -> int:
+    for env_name, help_text, default in describe_settings():
+        print(f"{env_name}  (default: {default!r})\n    {help_text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cityhub",
+        description="CityHub: an ETSI NGSI-LD context broker for smart-city data. Settings come "
+        "from CITYHUB_* environment variables and an optional TOML file (--config).",
+    )
+    parser.add_argument("--config", help="TOML settings file (also CITYHUB_CONFIG_FILE)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the hub's HTTP API (migrates first)")
+    serve.add_argument("--host", help="listen address (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="listen port (default 1026)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending schema migrations and exit")
+    migrate.set_defaults(run=_migrate_command)
+
+    settings = commands.add_parser("settings", help="list every setting with its help")
+    settings.set_defaults(run=_settings_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        sys.exit(args.run(args))
+    except ValueError as exc:
+        parser.error(str(exc))

@@ -1,0 +1,136 @@
+"""One typed Settings object: defaults, then an optional TOML file, then ``CITYHUB_*`` variables.
+
+Every field carries its help text in its metadata; ``cityhub settings`` prints them and a test
+fails when a field has none, so the settings are their own documentation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CITYHUB_"
+
+
+def _setting(default: Any, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one hub process (and of each of its workers)."""
+
+    database_url: str = _setting(
+        "sqlite:///cityhub.db",
+        "Where entities are stored: sqlite:///path/to/file.db (embedded, the default) or "
+        "postgresql://user:password@host:port/dbname (PostgreSQL 15 + PostGIS 3).",
+    )
+    host: str = _setting("0.0.0.0", "Address the HTTP server listens on.")
+    port: int = _setting(1026, "TCP port the HTTP server listens on (1026 is NGSI-LD's usual).")
+    workers: int = _setting(1, "Number of worker processes sharing the store.")
+    max_body_bytes: int = _setting(
+        4 * 1024 * 1024, "Largest accepted request body in bytes; larger bodies get 413."
+    )
+    max_json_depth: int = _setting(
+        32, "Deepest accepted nesting of JSON objects and arrays in a request body."
+    )
+    context_fetch_timeout: float = _setting(
+        5.0, "Seconds allowed to fetch one remote JSON-LD @context before LdContextNotAvailable."
+    )
+    context_max_bytes: int = _setting(
+        1024 * 1024, "Largest remote JSON-LD @context document accepted, in bytes."
+    )
+    context_max_fetches: int = _setting(
+        16, "Most remote @context documents one request may cause to be fetched (imports included)."
+    )
+    context_cache_size: int = _setting(
+        512, "Most remote @context documents kept in the cache; the least recently used goes."
+    )
+    context_allow_hosts: str = _setting(
+        "*",
+        "Comma-separated host names remote @contexts may be fetched from; '*' allows any and "
+        "'' allows none (an offline hub serves only the core and hosted contexts).",
+    )
+    multi_tenancy: bool = _setting(
+        True, "Honour the NGSILD-Tenant header; when false a tenant header gets 501."
+    )
+    sqlite_readers: int = _setting(4, "Reader connections in the SQLite pool (one writer besides).")
+    pg_pool_size: int = _setting(10, "Connections in each worker's PostgreSQL pool.")
+    log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    config_file: str = _setting(
+        "",
+        "Optional TOML file with any of these settings as top-level keys (or under [cityhub]); "
+        "environment variables override it.",
+    )
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgres``, from the database URL's scheme."""
+        scheme = self.database_url.split(":", 1)[0].lower()
+        if scheme == "sqlite":
+            return "sqlite"
+        if scheme in {"postgres", "postgresql"}:
+            return "postgres"
+        raise ValueError(f"Unsupported database URL scheme {scheme!r}")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, raw: Any, kind: Any) -> Any:
+    kind_name = kind if isinstance(kind, str) else kind.__name__
+    if kind_name == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"Setting {name} expects a boolean, got {raw!r}")
+    try:
+        if kind_name == "int":
+            return int(raw)
+        if kind_name == "float":
+            return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Setting {name} expects {kind_name}, got {raw!r}") from exc
+    return str(raw)
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, config_file: str | None = None, **overrides: Any
+) -> Settings:
+    """Build Settings from defaults, the TOML file, ``CITYHUB_*`` variables, then overrides."""
+    env = os.environ if environ is None else environ
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    path = config_file or env.get(ENV_PREFIX + "CONFIG_FILE", "")
+    if path:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = data.get("cityhub", data)
+        for key, raw in data.items():
+            if key not in fields:
+                raise ValueError(f"Unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, raw, fields[key].type)
+        values["config_file"] = path
+    for name, fld in fields.items():
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None and name != "config_file":
+            values[name] = _coerce(name, raw, fld.type)
+    for name, raw in overrides.items():
+        if raw is not None:
+            values[name] = _coerce(name, raw, fields[name].type)
+    return Settings(**values)
+
+
+def describe_settings() -> list[tuple[str, str, Any]]:
+    """(environment variable, help, default) for each setting, for ``cityhub settings``."""
+    return [
+        (ENV_PREFIX + f.name.upper(), f.metadata.get("help", ""), f.default)
+        for f in dataclasses.fields(Settings)
+    ]

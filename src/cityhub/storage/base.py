@@ -1,0 +1,96 @@
+"""The storage protocol: domain-shaped operations every backend implements identically.
+
+A write happens inside ``Store.transaction(tenant)``, which yields a UnitOfWork: every entity
+read through it is locked for the rest of the transaction, and nothing is visible to others
+until it commits. Change events collected on the UnitOfWork are published after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cityhub.events import ChangeEvent, EventBus
+
+Entity = dict[str, Any]
+DEFAULT_TENANT = ""
+
+
+@dataclass
+class ContextRecord:
+    """A JSON-LD @context known to the hub (clause 5.13.2 ``jsonldContexts`` entry)."""
+
+    local_id: str
+    url: str
+    kind: str  # hosted | cached | implicitlyCreated
+    body: dict[str, Any]
+    created_at: str
+    last_usage: str | None = None
+    hits: int = 0
+
+
+class UnitOfWork(Protocol):
+    """One write transaction on one tenant."""
+
+    events: list[ChangeEvent]
+
+    async def get(self, entity_id: str) -> Entity | None:
+        """The entity, locked until commit, or None."""
+        ...
+
+    async def get_many(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        """The existing entities among the ids, locked until commit."""
+        ...
+
+    async def insert(self, entities: Sequence[Entity]) -> list[str]:
+        """Insert new entities; returns the ids that existed already (not inserted)."""
+        ...
+
+    async def update(self, entities: Sequence[Entity]) -> None:
+        """Store the new state of existing entities."""
+        ...
+
+    async def delete(self, entity_ids: Sequence[str]) -> list[str]:
+        """Delete entities; returns the ids that were deleted."""
+        ...
+
+
+class Store(Protocol):
+    """A backend: entities per tenant, the tenant list and the @context registry."""
+
+    backend: str
+    events: EventBus
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def migrate(self) -> list[str]:
+        """Apply pending schema migrations; returns the names applied."""
+        ...
+
+    def transaction(self, tenant: str) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A write transaction; the tenant is created on first write."""
+        ...
+
+    async def tenant_exists(self, tenant: str) -> bool: ...
+
+    async def tenants(self) -> list[str]: ...
+
+    async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
+        """Read one entity outside any transaction."""
+        ...
+
+    async def put_context(self, record: ContextRecord) -> None: ...
+
+    async def get_context(self, local_id: str) -> ContextRecord | None: ...
+
+    async def get_context_by_url(self, url: str) -> ContextRecord | None: ...
+
+    async def list_contexts(self, kind: str | None = None) -> list[ContextRecord]: ...
+
+    async def delete_context(self, local_id: str) -> bool: ...
+
+    async def touch_context(self, local_id: str, when: str) -> None: ...

@@ -1,0 +1,1 @@
+"""PostgreSQL 15 + PostGIS 3 backend (asyncpg)."""

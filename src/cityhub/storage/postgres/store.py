@@ -1,0 +1,263 @@
+"""PostgreSQL + PostGIS store on an asyncpg pool.
+
+Writes lock the rows they read (``SELECT … FOR UPDATE``) so concurrent workers serialise per
+entity; migrations run under an advisory lock so several workers can start at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import orjson
+
+from cityhub.events import ChangeEvent, EventBus
+from cityhub.storage.base import ContextRecord, Entity
+from cityhub.storage.migrations import bundled_migrations
+
+_MIGRATION_LOCK = 0x43_49_54_59  # "CITY": one advisory lock id for schema changes
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("jsonb", "json"):
+        await conn.set_type_codec(
+            kind,
+            encoder=lambda value: orjson.dumps(value).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
+        )
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's per-release reset query: every use ends its own transaction."""
+
+
+def _entity_args(tenant: str, entity: Entity) -> tuple[Any, ...]:
+    return (
+        tenant,
+        entity["id"],
+        orjson.dumps(entity["type"]).decode(),
+        orjson.dumps(entity["scope"]).decode() if entity.get("scope") else None,
+        entity["createdAt"],
+        entity["modifiedAt"],
+        entity,
+    )
+
+
+class PostgresUnitOfWork:
+    """Statements of one write transaction on one pooled connection."""
+
+    def __init__(self, conn: asyncpg.Connection, tenant: str) -> None:
+        self._conn = conn
+        self._tenant = tenant
+        self.events: list[ChangeEvent] = []
+
+    async def get(self, entity_id: str) -> Entity | None:
+        row = await self._conn.fetchrow(
+            "SELECT doc FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
+            self._tenant,
+            entity_id,
+        )
+        return None if row is None else dict(row["doc"])
+
+    async def get_many(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        if not entity_ids:
+            return {}
+        rows = await self._conn.fetch(
+            "SELECT id, doc FROM entities WHERE tenant = $1 AND id = ANY($2::text[])"
+            " ORDER BY id FOR UPDATE",
+            self._tenant,
+            list(dict.fromkeys(entity_ids)),
+        )
+        return {row["id"]: row["doc"] for row in rows}
+
+    async def insert(self, entities: Sequence[Entity]) -> list[str]:
+        if not entities:
+            return []
+        columns = list(zip(*(_entity_args(self._tenant, e) for e in entities), strict=True))
+        rows = await self._conn.fetch(
+            "INSERT INTO entities (tenant, id, types, scopes, created_at, modified_at, doc)"
+            " SELECT $1, u.id, ARRAY(SELECT jsonb_array_elements_text(u.types::jsonb)),"
+            " CASE WHEN u.scopes IS NULL THEN NULL"
+            " ELSE ARRAY(SELECT jsonb_array_elements_text(u.scopes::jsonb)) END,"
+            " u.created_at, u.modified_at, u.doc"
+            " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::jsonb[]) AS u(id, types, scopes, created_at, modified_at, doc)"
+            " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+            self._tenant,
+            list(columns[1]),
+            list(columns[2]),
+            list(columns[3]),
+            list(columns[4]),
+            list(columns[5]),
+            list(columns[6]),
+        )
+        inserted = {row["id"] for row in rows}
+        return [e["id"] for e in entities if e["id"] not in inserted]
+
+    async def update(self, entities: Sequence[Entity]) -> None:
+        if not entities:
+            return
+        columns = list(zip(*(_entity_args(self._tenant, e) for e in entities), strict=True))
+        await self._conn.execute(
+            "UPDATE entities AS e SET types = ARRAY(SELECT jsonb_array_elements_text(u.types::jsonb)),"
+            " scopes = CASE WHEN u.scopes IS NULL THEN NULL"
+            " ELSE ARRAY(SELECT jsonb_array_elements_text(u.scopes::jsonb)) END,"
+            " created_at = u.created_at, modified_at = u.modified_at, doc = u.doc"
+            " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::jsonb[]) AS u(id, types, scopes, created_at, modified_at, doc)"
+            " WHERE e.tenant = $1 AND e.id = u.id",
+            self._tenant,
+            list(columns[1]),
+            list(columns[2]),
+            list(columns[3]),
+            list(columns[4]),
+            list(columns[5]),
+            list(columns[6]),
+        )
+
+    async def delete(self, entity_ids: Sequence[str]) -> list[str]:
+        if not entity_ids:
+            return []
+        rows = await self._conn.fetch(
+            "DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[]) RETURNING id",
+            self._tenant,
+            list(entity_ids),
+        )
+        deleted = {row["id"] for row in rows}
+        return [i for i in entity_ids if i in deleted]
+
+
+class PostgresStore:
+    """The production store: PostgreSQL 15 + PostGIS 3 through an asyncpg pool."""
+
+    backend = "postgres"
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.events = EventBus()
+        self._pool: asyncpg.Pool | None = None
+        self._known_tenants: set[str] = set()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "store is not open"
+        return self._pool
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self.url,
+            min_size=1,
+            max_size=self.pool_size,
+            init=_init_connection,
+            reset=_no_reset,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def migrate(self) -> list[str]:
+        applied: list[str] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+            for name, sql in bundled_migrations("postgres"):
+                if name in done:
+                    continue
+                await conn.execute(sql)
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                applied.append(name)
+        if applied:
+            # New types (PostGIS) appear after the migration: fresh connections see them.
+            await self.pool.expire_connections()
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self, tenant: str) -> AsyncIterator[PostgresUnitOfWork]:
+        async with self.pool.acquire() as conn:
+            uow = PostgresUnitOfWork(conn, tenant)
+            async with conn.transaction():
+                yield uow
+                if tenant not in self._known_tenants:
+                    await conn.execute(
+                        "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", tenant
+                    )
+        self._known_tenants.add(tenant)
+        await self.events.publish(uow.events)
+
+    async def tenant_exists(self, tenant: str) -> bool:
+        if tenant in self._known_tenants:
+            return True
+        found = await self.pool.fetchval("SELECT 1 FROM tenants WHERE name = $1", tenant)
+        if found:
+            self._known_tenants.add(tenant)
+        return bool(found)
+
+    async def tenants(self) -> list[str]:
+        rows = await self.pool.fetch("SELECT name FROM tenants ORDER BY name")
+        return [row["name"] for row in rows]
+
+    async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
+        doc = await self.pool.fetchval(
+            "SELECT doc FROM entities WHERE tenant = $1 AND id = $2", tenant, entity_id
+        )
+        return None if doc is None else dict(doc)
+
+    # --- @context registry -------------------------------------------------------------
+
+    async def put_context(self, record: ContextRecord) -> None:
+        await self.pool.execute(
+            "INSERT INTO jsonld_contexts VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (local_id) DO UPDATE SET url = excluded.url, kind = excluded.kind,"
+            " body = excluded.body",
+            record.local_id,
+            record.url,
+            record.kind,
+            record.body,
+            record.created_at,
+            record.last_usage,
+            record.hits,
+        )
+
+    async def _select_contexts(self, where: str, *args: Any) -> list[ContextRecord]:
+        rows = await self.pool.fetch(
+            "SELECT local_id, url, kind, body, created_at, last_usage, hits FROM jsonld_contexts "
+            + where,
+            *args,
+        )
+        return [ContextRecord(*row) for row in rows]
+
+    async def get_context(self, local_id: str) -> ContextRecord | None:
+        found = await self._select_contexts("WHERE local_id = $1", local_id)
+        return found[0] if found else None
+
+    async def get_context_by_url(self, url: str) -> ContextRecord | None:
+        found = await self._select_contexts("WHERE url = $1", url)
+        return found[0] if found else None
+
+    async def list_contexts(self, kind: str | None = None) -> list[ContextRecord]:
+        if kind is None:
+            return await self._select_contexts("ORDER BY created_at, local_id")
+        return await self._select_contexts("WHERE kind = $1 ORDER BY created_at, local_id", kind)
+
+    async def delete_context(self, local_id: str) -> bool:
+        status = await self.pool.execute(
+            "DELETE FROM jsonld_contexts WHERE local_id = $1", local_id
+        )
+        return bool(status.endswith(" 1"))
+
+    async def touch_context(self, local_id: str, when: str) -> None:
+        await self.pool.execute(
+            "UPDATE jsonld_contexts SET last_usage = $2, hits = hits + 1 WHERE local_id = $1",
+            local_id,
+            when,
+        )

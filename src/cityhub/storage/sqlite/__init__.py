@@ -1,0 +1,1 @@
+"""Embedded SQLite backend: one writer, pooled readers, WAL."""

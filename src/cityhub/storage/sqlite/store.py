@@ -1,0 +1,337 @@
+"""SQLite store: WAL, one writer connection on its own thread, a pool of reader threads.
+
+Writes serialise on an asyncio lock and a ``BEGIN IMMEDIATE`` transaction (which also
+serialises several worker processes on one file, through SQLite's own lock). Readers never
+block on the writer thanks to WAL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from cityhub.events import ChangeEvent, EventBus
+from cityhub.model.values import now_iso
+from cityhub.storage.base import ContextRecord, Entity
+from cityhub.storage.migrations import bundled_migrations
+
+T = TypeVar("T")
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///relative.db`` or ``sqlite:////absolute.db`` → a file path."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"SQLite URL must look like sqlite:///path.db, got {url!r}")
+    return url[len("sqlite:///") :]
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def _row_entity(doc: str | bytes) -> Entity:
+    entity: Entity = orjson.loads(doc)
+    return entity
+
+
+def _entity_row(tenant: str, entity: Entity) -> tuple[Any, ...]:
+    scopes = entity.get("scope")
+    return (
+        tenant,
+        entity["id"],
+        orjson.dumps(entity["type"]).decode(),
+        orjson.dumps(scopes).decode() if scopes else None,
+        entity["createdAt"],
+        entity["modifiedAt"],
+        orjson.dumps(entity).decode(),
+    )
+
+
+class SqliteUnitOfWork:
+    """Statements of one write transaction, each run on the writer thread."""
+
+    def __init__(self, store: SqliteStore, tenant: str) -> None:
+        self._store = store
+        self._tenant = tenant
+        self.events: list[ChangeEvent] = []
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._store._on_writer(fn)
+
+    async def get(self, entity_id: str) -> Entity | None:
+        found = await self.get_many([entity_id])
+        return found.get(entity_id)
+
+    async def get_many(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        tenant = self._tenant
+        ids = list(dict.fromkeys(entity_ids))
+
+        def work(conn: sqlite3.Connection) -> dict[str, Entity]:
+            found: dict[str, Entity] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT id, doc FROM entities WHERE tenant = ? AND id IN ({marks})",
+                    (tenant, *chunk),
+                ).fetchall()
+                found.update((row[0], _row_entity(row[1])) for row in rows)
+            return found
+
+        return await self._run(work) if ids else {}
+
+    async def insert(self, entities: Sequence[Entity]) -> list[str]:
+        rows = [_entity_row(self._tenant, entity) for entity in entities]
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            existing: list[str] = []
+            for row in rows:
+                cursor = conn.execute(
+                    "INSERT INTO entities (tenant, id, types, scopes, created_at, modified_at, doc)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO NOTHING",
+                    row,
+                )
+                if cursor.rowcount == 0:
+                    existing.append(row[1])
+            return existing
+
+        return await self._run(work) if rows else []
+
+    async def update(self, entities: Sequence[Entity]) -> None:
+        rows = [_entity_row(self._tenant, entity) for entity in entities]
+        params = [(r[2], r[3], r[4], r[5], r[6], r[0], r[1]) for r in rows]
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "UPDATE entities SET types = ?, scopes = ?, created_at = ?, modified_at = ?,"
+                " doc = ? WHERE tenant = ? AND id = ?",
+                params,
+            )
+
+        if params:
+            await self._run(work)
+
+    async def delete(self, entity_ids: Sequence[str]) -> list[str]:
+        tenant = self._tenant
+        ids = list(entity_ids)
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            deleted = []
+            for entity_id in ids:
+                cursor = conn.execute(
+                    "DELETE FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id)
+                )
+                if cursor.rowcount:
+                    deleted.append(entity_id)
+            return deleted
+
+        return await self._run(work) if ids else []
+
+
+class SqliteStore:
+    """The embedded store (DESIGN: one writer, pooled readers, WAL, events after commit)."""
+
+    backend = "sqlite"
+
+    def __init__(self, url: str, *, readers: int = 4) -> None:
+        self.path = sqlite_path(url)
+        self.events = EventBus()
+        self._readers = max(1, readers)
+        self._writer_pool: ThreadPoolExecutor | None = None
+        self._reader_pool: ThreadPoolExecutor | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._known_tenants: set[str] = set()
+
+    async def open(self) -> None:
+        if self.path not in {"", ":memory:"}:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._reader_pool = ThreadPoolExecutor(self._readers, thread_name_prefix="sqlite-reader")
+        self._writer = await asyncio.get_running_loop().run_in_executor(
+            self._writer_pool, _connect, self.path
+        )
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._on_writer(lambda conn: conn.close())
+            self._writer = None
+        for conn in self._reader_conns:
+            conn.close()
+        self._reader_conns.clear()
+        for pool in (self._writer_pool, self._reader_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._writer_pool = self._reader_pool = None
+
+    async def _on_writer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._writer
+        assert conn is not None, "store is not open"
+        return await asyncio.get_running_loop().run_in_executor(self._writer_pool, fn, conn)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+            self._reader_conns.append(conn)
+        return conn
+
+    async def _on_reader(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._reader_pool, lambda: fn(self._reader())
+        )
+
+    async def migrate(self) -> list[str]:
+        migrations = bundled_migrations("sqlite")
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations"
+                    " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+                )
+                done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+                applied = []
+                for name, sql in migrations:
+                    if name in done:
+                        continue
+                    for statement in sql.split(";\n"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now_iso()))
+                    applied.append(name)
+                conn.execute("COMMIT")
+                return applied
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        async with self._write_lock:
+            return await self._on_writer(work)
+
+    @asynccontextmanager
+    async def transaction(self, tenant: str) -> AsyncIterator[SqliteUnitOfWork]:
+        uow = SqliteUnitOfWork(self, tenant)
+        async with self._write_lock:
+            await self._on_writer(lambda conn: conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield uow
+                if tenant not in self._known_tenants:
+                    await self._on_writer(
+                        lambda conn: conn.execute(
+                            "INSERT INTO tenants (name, created_at) VALUES (?, ?)"
+                            " ON CONFLICT DO NOTHING",
+                            (tenant, now_iso()),
+                        )
+                    )
+                await self._on_writer(lambda conn: conn.execute("COMMIT"))
+            except BaseException:
+                await self._on_writer(lambda conn: conn.execute("ROLLBACK"))
+                raise
+        self._known_tenants.add(tenant)
+        await self.events.publish(uow.events)
+
+    async def tenant_exists(self, tenant: str) -> bool:
+        if tenant in self._known_tenants:
+            return True
+        row = await self._on_reader(
+            lambda conn: conn.execute("SELECT 1 FROM tenants WHERE name = ?", (tenant,)).fetchone()
+        )
+        if row is not None:
+            self._known_tenants.add(tenant)
+        return row is not None
+
+    async def tenants(self) -> list[str]:
+        rows = await self._on_reader(
+            lambda conn: conn.execute("SELECT name FROM tenants ORDER BY name").fetchall()
+        )
+        return [row[0] for row in rows]
+
+    async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
+        row = await self._on_reader(
+            lambda conn: conn.execute(
+                "SELECT doc FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id)
+            ).fetchone()
+        )
+        return None if row is None else _row_entity(row[0])
+
+    # --- @context registry -------------------------------------------------------------
+
+    async def put_context(self, record: ContextRecord) -> None:
+        row = (
+            record.local_id,
+            record.url,
+            record.kind,
+            orjson.dumps(record.body).decode(),
+            record.created_at,
+            record.last_usage,
+            record.hits,
+        )
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO jsonld_contexts VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (local_id) DO UPDATE SET url = excluded.url, kind = excluded.kind,"
+                " body = excluded.body",
+                row,
+            )
+
+        async with self._write_lock:
+            await self._on_writer(work)
+
+    async def _select_contexts(self, where: str, params: tuple[Any, ...]) -> list[ContextRecord]:
+        sql = (
+            "SELECT local_id, url, kind, body, created_at, last_usage, hits FROM jsonld_contexts "
+            + where
+        )
+        rows = await self._on_reader(lambda conn: conn.execute(sql, params).fetchall())
+        return [ContextRecord(r[0], r[1], r[2], orjson.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    async def get_context(self, local_id: str) -> ContextRecord | None:
+        found = await self._select_contexts("WHERE local_id = ?", (local_id,))
+        return found[0] if found else None
+
+    async def get_context_by_url(self, url: str) -> ContextRecord | None:
+        found = await self._select_contexts("WHERE url = ?", (url,))
+        return found[0] if found else None
+
+    async def list_contexts(self, kind: str | None = None) -> list[ContextRecord]:
+        if kind is None:
+            return await self._select_contexts("ORDER BY created_at, local_id", ())
+        return await self._select_contexts("WHERE kind = ? ORDER BY created_at, local_id", (kind,))
+
+    async def delete_context(self, local_id: str) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute("DELETE FROM jsonld_contexts WHERE local_id = ?", (local_id,))
+            return cursor.rowcount > 0
+
+        async with self._write_lock:
+            return await self._on_writer(work)
+
+    async def touch_context(self, local_id: str, when: str) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE jsonld_contexts SET last_usage = ?, hits = hits + 1 WHERE local_id = ?",
+                (when, local_id),
+            )
+
+        async with self._write_lock:
+            await self._on_writer(work)
