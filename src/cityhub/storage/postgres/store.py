@@ -102,7 +102,8 @@ class PostgresUnitOfWork:
             return
         columns = list(zip(*(_entity_args(self._tenant, e) for e in entities), strict=True))
         await self._conn.execute(
-            "UPDATE entities AS e SET types = ARRAY(SELECT jsonb_array_elements_text(u.types::jsonb)),"
+            "UPDATE entities AS e"
+            " SET types = ARRAY(SELECT jsonb_array_elements_text(u.types::jsonb)),"
             " scopes = CASE WHEN u.scopes IS NULL THEN NULL"
             " ELSE ARRAY(SELECT jsonb_array_elements_text(u.scopes::jsonb)) END,"
             " created_at = u.created_at, modified_at = u.modified_at, doc = u.doc"
