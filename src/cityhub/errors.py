@@ -104,15 +104,15 @@ class TooManyResults(NgsiLdError):
 
 
 class LdContextNotAvailable(NgsiLdError):
-    """A remote JSON-LD @context could not be retrieved or is invalid (503)."""
+    """A remote JSON-LD @context could not be retrieved (504, Table 6.3.2-1)."""
 
     type_name = "LdContextNotAvailable"
-    status = 503
+    status = 504
     title = "JSON-LD context not available"
 
 
 class NonexistentTenant(NgsiLdError):
-    """A read addressed a tenant that has never been written to (404)."""
+    """A non-creating operation addressed a tenant that does not exist (404, clause 5.5.10)."""
 
     type_name = "NonexistentTenant"
     status = 404
@@ -128,9 +128,13 @@ class NoMultiTenantSupport(NgsiLdError):
 
 
 class NotAcceptable(NgsiLdError):
-    """No representation matches the Accept header (406, clause 6.3.4)."""
+    """No representation matches the Accept header (406, clause 6.3.4).
 
-    type_name = "NotAcceptable"
+    Clause 6.3.4 makes every failed HTTP precondition an InvalidRequest and only changes the
+    status for 406/411/415, so these HTTP-level errors keep that spec type URI.
+    """
+
+    type_name = "InvalidRequest"
     status = 406
     title = "Not acceptable"
 
@@ -138,13 +142,21 @@ class NotAcceptable(NgsiLdError):
 class UnsupportedMediaType(NgsiLdError):
     """The request body's Content-Type is not JSON or JSON-LD (415, clause 6.3.4)."""
 
-    type_name = "UnsupportedMediaType"
+    type_name = "InvalidRequest"
     status = 415
     title = "Unsupported media type"
 
 
+class LengthRequired(NgsiLdError):
+    """A request body without a Content-Length header (411, clause 6.3.4)."""
+
+    type_name = "InvalidRequest"
+    status = 411
+    title = "Length required"
+
+
 class PayloadTooLarge(NgsiLdError):
-    """The request body exceeds the configured size limit (413)."""
+    """The request body exceeds the configured size limit (413, clause 6.3.2)."""
 
     type_name = "InvalidRequest"
     status = 413
@@ -152,7 +164,7 @@ class PayloadTooLarge(NgsiLdError):
 
 
 class MethodNotAllowed(NgsiLdError):
-    """The resource exists but does not support this HTTP method (405)."""
+    """The resource exists but does not support this HTTP method (405, clause 6.3.2)."""
 
     type_name = "InvalidRequest"
     status = 405
@@ -160,7 +172,7 @@ class MethodNotAllowed(NgsiLdError):
 
 
 class Conflict(NgsiLdError):
-    """The request conflicts with the resource's current state (409)."""
+    """The operation conflicts with the current state of the system (409, Table 5.5.2-1)."""
 
     type_name = "Conflict"
     status = 409
@@ -181,6 +193,7 @@ ALL_ERRORS: tuple[type[NgsiLdError], ...] = (
     NoMultiTenantSupport,
     NotAcceptable,
     UnsupportedMediaType,
+    LengthRequired,
     PayloadTooLarge,
     MethodNotAllowed,
     Conflict,

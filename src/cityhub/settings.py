@@ -75,31 +75,77 @@ class Settings:
             return "sqlite"
         if scheme in {"postgres", "postgresql"}:
             return "postgres"
-        raise ValueError(f"Unsupported database URL scheme {scheme!r}")
+        raise ValueError(
+            f"Setting database_url has the unsupported scheme {scheme!r}; "
+            "use sqlite:///path.db or postgresql://…"
+        )
+
+    def __post_init__(self) -> None:
+        """Refuse values no hub can run with, naming the setting (ValueError)."""
+        for name, low, high in _RANGES:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                bound = f"at least {low}" if high == _NO_MAX else f"between {low} and {high}"
+                raise ValueError(f"Setting {name} must be {bound}, got {value!r}")
+        if self.context_fetch_timeout <= 0:
+            raise ValueError(
+                f"Setting context_fetch_timeout must be positive, got {self.context_fetch_timeout}"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(
+                f"Setting log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
+            )
+        self.backend  # noqa: B018 - raises ValueError for an unsupported database URL
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 
-def _coerce(name: str, raw: Any, kind: Any) -> Any:
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_NO_MAX = 2**63
+_RANGES = (
+    ("port", 0, 65535),
+    ("workers", 1, _NO_MAX),
+    ("max_body_bytes", 1, _NO_MAX),
+    ("max_json_depth", 1, _NO_MAX),
+    ("context_max_bytes", 1, _NO_MAX),
+    ("context_max_fetches", 0, _NO_MAX),
+    ("context_cache_size", 0, _NO_MAX),
+    ("sqlite_readers", 1, _NO_MAX),
+    ("pg_pool_size", 1, _NO_MAX),
+)
+
+
+def _coerce(name: str, raw: Any, kind: Any, *, parse: bool = True) -> Any:
+    """``raw`` as the field's type; ValueError naming the setting if it is not one.
+
+    Values must already have the right type (an integer is a valid float); with ``parse``,
+    strings are parsed, as environment variables and command-line arguments need.
+    """
     kind_name = kind if isinstance(kind, str) else kind.__name__
     if kind_name == "bool":
         if isinstance(raw, bool):
             return raw
-        text = str(raw).strip().lower()
+        text = raw.strip().lower() if parse and isinstance(raw, str) else ""
         if text in {"1", "true", "yes", "on"}:
             return True
         if text in {"0", "false", "no", "off"}:
             return False
         raise ValueError(f"Setting {name} expects a boolean, got {raw!r}")
-    try:
-        if kind_name == "int":
-            return int(raw)
-        if kind_name == "float":
-            return float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Setting {name} expects {kind_name}, got {raw!r}") from exc
-    return str(raw)
+    if kind_name in {"int", "float"}:
+        exact = int if kind_name == "int" else (int, float)
+        if isinstance(raw, exact) and not isinstance(raw, bool):
+            return float(raw) if kind_name == "float" else raw
+        try:
+            if parse and isinstance(raw, str):
+                return int(raw.strip()) if kind_name == "int" else float(raw.strip())
+        except ValueError:
+            pass
+        article = "an integer" if kind_name == "int" else "a number"
+        raise ValueError(f"Setting {name} expects {article}, got {raw!r}")
+    if not isinstance(raw, str):
+        raise ValueError(f"Setting {name} expects a string, got {raw!r}")
+    return raw
 
 
 def load_settings(
@@ -111,18 +157,29 @@ def load_settings(
     values: dict[str, Any] = {}
     path = config_file or env.get(ENV_PREFIX + "CONFIG_FILE", "")
     if path:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        data = data.get("cityhub", data)
-        for key, raw in data.items():
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"Settings file {path} cannot be read: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"Settings file {path} is not valid TOML: {exc}") from exc
+        table = data.get("cityhub", data)
+        if not isinstance(table, dict):
+            raise ValueError(f"[cityhub] in {path} must be a table")
+        for key, raw in table.items():
             if key not in fields:
                 raise ValueError(f"Unknown setting {key!r} in {path}")
-            values[key] = _coerce(key, raw, fields[key].type)
+            if key == "config_file":
+                raise ValueError(f"config_file cannot be set inside {path}")
+            values[key] = _coerce(key, raw, fields[key].type, parse=False)
         values["config_file"] = path
     for name, fld in fields.items():
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None and name != "config_file":
             values[name] = _coerce(name, raw, fld.type)
     for name, raw in overrides.items():
+        if name not in fields:
+            raise ValueError(f"Unknown setting {name!r}")
         if raw is not None:
             values[name] = _coerce(name, raw, fields[name].type)
     return Settings(**values)

@@ -1,4 +1,4 @@
-"""Reading request bodies safely: size limit, valid JSON, bounded nesting (clause 6.3.3)."""
+"""Reading request bodies safely: size limit, valid JSON, bounded nesting (clauses 5.5.4, 6.3.4)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,23 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from cityhub.errors import BadRequestData, InvalidRequest, PayloadTooLarge
+from cityhub.errors import BadRequestData, InvalidRequest, LengthRequired, PayloadTooLarge
+
+# orjson refuses nesting deeper than this itself, before our own depth check can run.
+_ORJSON_DEPTH_LIMIT = 1024
 
 
 async def read_json(request: Request, max_bytes: int, max_depth: int) -> Any:
-    """The parsed JSON body; 413 beyond ``max_bytes``, 400 for malformed or too deep JSON."""
+    """The parsed JSON body (clause 6.3.4, 5.5.4).
+
+    Raises LengthRequired (411) without a Content-Length header, PayloadTooLarge (413) beyond
+    ``max_bytes``, InvalidRequest for malformed JSON and BadRequestData for nesting deeper
+    than ``max_depth``.
+    """
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is None:
+        raise LengthRequired("A request body needs a Content-Length header")
+    if declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"The body has {declared} bytes; the limit is {max_bytes}")
     chunks = bytearray()
     async for chunk in request.stream():
@@ -25,15 +35,23 @@ async def read_json(request: Request, max_bytes: int, max_depth: int) -> Any:
     try:
         body = orjson.loads(bytes(chunks))
     except orjson.JSONDecodeError as exc:
+        if max_depth < _ORJSON_DEPTH_LIMIT and "depth" in str(exc).lower():
+            raise _too_deep(max_depth) from exc
         raise InvalidRequest(f"The body is not valid JSON: {exc}") from exc
-    depth = json_depth(body, max_depth)
-    if depth > max_depth:
-        raise BadRequestData(f"The body nests deeper than {max_depth} levels")
+    if json_depth(body, max_depth) > max_depth:
+        raise _too_deep(max_depth)
     return body
 
 
+def _too_deep(max_depth: int) -> BadRequestData:
+    return BadRequestData(f"The body nests objects and arrays deeper than {max_depth} levels")
+
+
 def json_depth(value: Any, limit: int) -> int:
-    """Nesting depth of a JSON value, stopping once past ``limit`` (iterative, no recursion)."""
+    """Nesting depth of a JSON value, stopping once past ``limit`` (iterative, no recursion).
+
+    Scalars have depth 0, ``{}`` and ``[]`` depth 1, ``{"a": [1]}`` depth 2.
+    """
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

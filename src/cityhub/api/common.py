@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from cityhub.api.body import read_json
 from cityhub.api.negotiation import RequestContext, body_media_type, request_context
-from cityhub.errors import BadRequestData, NoMultiTenantSupport
+from cityhub.errors import BadRequestData, NgsiLdError, NoMultiTenantSupport
 from cityhub.hub import Hub
 from cityhub.jsonld.termmap import TermMap
 from cityhub.storage.base import DEFAULT_TENANT
@@ -37,7 +37,16 @@ def tenant_of(request: Request) -> str:
 
 
 def tenant_headers(tenant: str) -> dict[str, str]:
+    """The NGSILD-Tenant response header: every response on a tenant names it (clause 5.5.10)."""
     return {"NGSILD-Tenant": tenant} if tenant else {}
+
+
+def echoed_tenant_headers(request: Request) -> dict[str, str]:
+    """tenant_headers for an error response: empty when the tenant itself is the error."""
+    try:
+        return tenant_headers(tenant_of(request))
+    except NgsiLdError:
+        return {}
 
 
 @dataclass

@@ -7,8 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cityhub.api.common import base_url, hub_of, json_input, tenant_headers, tenant_of
-from cityhub.api.negotiation import JSON, JSON_LD, negotiate
+from cityhub.api.body import read_json
+from cityhub.api.common import base_url, hub_of, tenant_headers, tenant_of
+from cityhub.api.negotiation import JSON, JSON_LD, body_media_type, negotiate
 from cityhub.api.params import flag
 from cityhub.services.contexts import ContextService
 
@@ -20,10 +21,17 @@ def _json(
 
 
 async def add_context(request: Request) -> Response:
-    """POST /jsonldContexts — Add @context (5.13.2): 201 with its URL in Location."""
+    """POST /jsonldContexts — Add @context (5.13.2): 201 with its URL in Location.
+
+    The body is ``{"@context": ...}`` as application/json or application/ld+json alike: here
+    the @context is the payload itself, not the context of an entity (clause 6.3.5 rules out
+    @context only in the JSON bodies of the entity operations).
+    """
     hub, tenant = hub_of(request), tenant_of(request)
-    data = await json_input(request)
-    url = await hub.contexts.add_hosted(data.body, base_url(request))
+    body_media_type(request)
+    settings = hub.settings
+    body = await read_json(request, settings.max_body_bytes, settings.max_json_depth)
+    url = await hub.contexts.add_hosted(body, base_url(request))
     return Response(status_code=201, headers={"Location": url, **tenant_headers(tenant)})
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from cityhub.api.common import (
     hub_of,
@@ -68,6 +69,10 @@ async def retrieve_entity(request: Request) -> Response:
             raise ResourceNotFound(
                 f"Entity {entity['id']} is not of type {', '.join(wanted_types)}"
             )
+    attrs = list_param(request, "attrs")
+    if attrs is not None and not any(tm.expand(name) in entity for name in attrs):
+        # Query.attrs: an entity with none of the requested attributes is not found.
+        raise ResourceNotFound(f"Entity {entity['id']} has none of the requested attributes")
     body: Any = render_entity(entity, tm, render)
     if media == GEO_JSON:
         geometry_iri = tm.expand(check_name(geometry_name)) if geometry_name else LOCATION
@@ -183,16 +188,44 @@ async def delete_attribute(request: Request) -> Response:
     return _no_content(tenant)
 
 
+class EntityRoute(Route):
+    """A route whose parameters are whole raw path segments (clause 6.3.2).
+
+    Entity ids are URIs and may hold "/" (``https://example.org/things/1``); a client escapes it
+    as %2F inside the segment (RFC 3986 §3.3), which the decoded ``path`` has lost. Matching on
+    the raw path keeps ``/entities/https:%2F%2Fexample.org%2Fthings%2F1/attrs/speed`` to
+    ``entity_id="https://example.org/things/1"``, ``attr_id="speed"``.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        raw = scope.get("raw_path")
+        root = scope.get("root_path", "")
+        text = raw.decode("latin-1") if scope["type"] == "http" and raw else ""
+        if not text.startswith(root + "/"):
+            return super().matches(scope)
+        segments = (unquote(segment) for segment in text[len(root) :].split("/"))
+        escaped = "/".join(s.replace("%", "%25").replace("/", "%2F") for s in segments)
+        match, child = super().matches({**scope, "path": root + escaped})
+        if match != Match.NONE:
+            params = dict(child["path_params"])
+            for name in self.param_convertors:
+                params[name] = unquote(params[name])
+            child["path_params"] = params
+        return match, child
+
+
 def routes() -> list[Route]:
     return [
         Route("/entities", create_entity, methods=["POST"]),
-        Route("/entities/{entity_id}", retrieve_entity, methods=["GET"]),
-        Route("/entities/{entity_id}", replace_entity, methods=["PUT"]),
-        Route("/entities/{entity_id}", merge_entity, methods=["PATCH"]),
-        Route("/entities/{entity_id}", delete_entity, methods=["DELETE"]),
-        Route("/entities/{entity_id}/attrs", append_attributes, methods=["POST"]),
-        Route("/entities/{entity_id}/attrs", update_attributes, methods=["PATCH"]),
-        Route("/entities/{entity_id}/attrs/{attr_id}", partial_attribute_update, methods=["PATCH"]),
-        Route("/entities/{entity_id}/attrs/{attr_id}", replace_attribute, methods=["PUT"]),
-        Route("/entities/{entity_id}/attrs/{attr_id}", delete_attribute, methods=["DELETE"]),
+        EntityRoute("/entities/{entity_id}", retrieve_entity, methods=["GET"]),
+        EntityRoute("/entities/{entity_id}", replace_entity, methods=["PUT"]),
+        EntityRoute("/entities/{entity_id}", merge_entity, methods=["PATCH"]),
+        EntityRoute("/entities/{entity_id}", delete_entity, methods=["DELETE"]),
+        EntityRoute("/entities/{entity_id}/attrs", append_attributes, methods=["POST"]),
+        EntityRoute("/entities/{entity_id}/attrs", update_attributes, methods=["PATCH"]),
+        EntityRoute(
+            "/entities/{entity_id}/attrs/{attr_id}", partial_attribute_update, methods=["PATCH"]
+        ),
+        EntityRoute("/entities/{entity_id}/attrs/{attr_id}", replace_attribute, methods=["PUT"]),
+        EntityRoute("/entities/{entity_id}/attrs/{attr_id}", delete_attribute, methods=["DELETE"]),
     ]

@@ -47,6 +47,14 @@ def flag(request: Request, name: str) -> bool:
     raise BadRequestData(f"Parameter {name} must be true or false, got {raw!r}")
 
 
+def _projected(names: set[str], tm: TermMap) -> set[str]:
+    """pick/omit members (clause 4.21): attribute IRIs, and "scope" kept as the member name
+    (id and type are handled by the caller)."""
+    members = {name for name in names if name == "scope"}
+    members |= {tm.expand(check_name(a)) for a in names - {"id", "type", "scope"}}
+    return members
+
+
 def render_options(request: Request, tm: TermMap) -> RenderOptions:
     """RenderOptions from options/format/attrs/pick/omit/lang (clause 6.3.7)."""
     chosen = options(request, _RETRIEVE_OPTIONS)
@@ -74,15 +82,13 @@ def render_options(request: Request, tm: TermMap) -> RenderOptions:
     if pick is not None:
         picked = set(pick)
         keep_id, keep_type = "id" in picked, "type" in picked
-        names = {tm.expand(check_name(a)) for a in picked - {"id", "type"}}
-        keep = names if keep is None else keep & names
-        if "scope" in picked:
-            keep.add("scope")
+        names = _projected(picked, tm)
+        keep = names if keep is None else keep & names | (names & {"scope"})
     dropped: set[str] = set()
     if omit is not None:
         omitted = set(omit)
         keep_id, keep_type = "id" not in omitted, "type" not in omitted
-        dropped = {tm.expand(check_name(a)) for a in omitted - {"id", "type"}}
+        dropped = _projected(omitted, tm)
     lang_raw = request.query_params.get("lang")
     lang = parse_lang(lang_raw) if lang_raw else None
     if lang_raw is not None and not lang:

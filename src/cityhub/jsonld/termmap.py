@@ -17,11 +17,20 @@ _COMPACT_CACHE_LIMIT = 20_000
 class TermMap:
     """Term → IRI expansion and IRI → term compaction for one active @context."""
 
-    __slots__ = ("_compact_cache", "_inverse", "_prefixes", "terms", "vocab")
+    __slots__ = ("_compact_cache", "_defined", "_inverse", "_prefixes", "terms", "vocab")
 
-    def __init__(self, terms: dict[str, str], prefixes: dict[str, str], vocab: str | None):
+    def __init__(
+        self,
+        terms: dict[str, str],
+        prefixes: dict[str, str],
+        vocab: str | None,
+        reserved: frozenset[str] = frozenset(),
+    ):
+        """``reserved`` holds the context's other terms (keyword aliases such as ``id``, terms
+        mapped to null): compaction never produces them, as they would not read back."""
         self.terms = terms
         self.vocab = vocab
+        self._defined = frozenset(terms) | reserved
         self._prefixes = sorted(prefixes.items(), key=lambda item: (len(item[0]), item[0]))
         self._compact_cache: dict[str, str] = {}
         inverse: dict[str, str] = {}
@@ -34,7 +43,8 @@ class TermMap:
         """Compile pyld's processed active context into a TermMap."""
         terms: dict[str, str] = {}
         prefixes: dict[str, str] = {}
-        for term, definition in active.get("mappings", {}).items():
+        mappings = active.get("mappings", {})
+        for term, definition in mappings.items():
             if not definition or definition.get("reverse"):
                 continue
             iri = definition.get("@id")
@@ -44,7 +54,8 @@ class TermMap:
             if definition.get("_prefix") and ":" not in term:
                 prefixes[term] = iri
         vocab = active.get("@vocab")
-        return cls(terms, prefixes, vocab if isinstance(vocab, str) else None)
+        vocab_iri = vocab if isinstance(vocab, str) else None
+        return cls(terms, prefixes, vocab_iri, frozenset(mappings))
 
     def expand(self, name: str) -> str:
         """Expand an attribute name, entity type or vocab value to its IRI.
@@ -83,12 +94,15 @@ class TermMap:
         vocab = self.vocab
         if vocab and iri.startswith(vocab) and len(iri) > len(vocab):
             suffix = iri[len(vocab) :]
-            if suffix not in self.terms and ":" not in suffix:
+            if suffix not in self._defined and ":" not in suffix:
                 return suffix
-        best: str | None = None
+        # Like JSON-LD's IRI compaction: the shortest compact IRI, ties to the least in code
+        # point order ("xyz:c" beats "z:b/c").
+        best: tuple[int, str] | None = None
         for prefix, prefix_iri in self._prefixes:
             if iri.startswith(prefix_iri) and len(iri) > len(prefix_iri):
                 candidate = prefix + ":" + iri[len(prefix_iri) :]
-                if candidate not in self.terms and (best is None or len(candidate) < len(best)):
-                    best = candidate
-        return best if best is not None else iri
+                key = (len(candidate), candidate)
+                if candidate not in self._defined and (best is None or key < best):
+                    best = key
+        return best[1] if best is not None else iri

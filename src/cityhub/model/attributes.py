@@ -52,6 +52,8 @@ GEO_NAMES = frozenset(
 )
 
 Instance = dict[str, Any]
+# Kinds whose values may not carry urn:ngsi-ld:null inside them outside merge fragments.
+_NULL_CHECKED = frozenset({"Property", "LanguageProperty"})
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,11 @@ def parse_instance(
     if not isinstance(raw, dict):
         return _typed_value(name, "Property", raw, options)
     kind: Any = raw.get("type")
-    if kind is None:
+    if kind is None or looks_like_geometry(raw):  # concise forms (clause 4.5.2.3, 4.5.3.3)
         kind = _infer_type(name, iri, raw)
         if kind == "GeoProperty" and "value" not in raw:
             return _typed_value(name, kind, raw, options)
-    if kind not in ATTRIBUTE_TYPES:
+    if not isinstance(kind, str) or kind not in ATTRIBUTE_TYPES:
         raise BadRequestData(f"Attribute {name} has unknown type {kind!r}")
     value_member = ATTRIBUTE_TYPES[kind]
     if value_member not in raw:
@@ -162,10 +164,18 @@ def _infer_type(name: str, iri: str, raw: dict[str, Any]) -> str:
 
 
 def _typed_value(name: str, kind: str, value: Any, options: ParseOptions) -> Instance:
+    """The value member of one instance, checked for its attribute type.
+
+    urn:ngsi-ld:null is refused outside update and merge fragments (clause 5.5.4).
+    """
     if value is None:
         raise BadRequestData(f"Attribute {name} has a null {ATTRIBUTE_TYPES[kind]}")
-    if options.allow_null and (value == NGSI_NULL or value == [NGSI_NULL]):
-        return {"type": kind, ATTRIBUTE_TYPES[kind]: value}
+    if value == NGSI_NULL or value == [NGSI_NULL]:
+        if options.allow_null:
+            return {"type": kind, ATTRIBUTE_TYPES[kind]: value}
+        raise BadRequestData(f"Attribute {name}: {NGSI_NULL} is only allowed in update fragments")
+    if kind in _NULL_CHECKED and not options.allow_null and _holds_ngsi_null(value):
+        raise BadRequestData(f"Attribute {name}: {NGSI_NULL} is only allowed in merge fragments")
     if kind == "Property":
         return {"type": kind, "value": value}
     if kind == "GeoProperty":
@@ -181,7 +191,7 @@ def _typed_value(name: str, kind: str, value: Any, options: ParseOptions) -> Ins
         if not isinstance(value, dict) or not value:
             raise BadRequestData(f"LanguageProperty {name} needs a languageMap object")
         for tag, text in value.items():
-            check_language_tag(tag)
+            check_language_tag(tag, f"LanguageProperty {name}: ")
             texts = text if isinstance(text, list) else [text]
             if not all(isinstance(t, str) for t in texts):
                 raise BadRequestData(f"LanguageProperty {name}: {tag} must map to strings")
@@ -206,6 +216,20 @@ def _typed_value(name: str, kind: str, value: Any, options: ParseOptions) -> Ins
             raise BadRequestData(f"ListRelationship {name}: {target!r} is not a URI")
         targets.append({"object": target})
     return {"type": kind, "objectList": targets}
+
+
+def _holds_ngsi_null(value: Any) -> bool:
+    """urn:ngsi-ld:null as a member value of a JSON object inside a value (clause 5.5.4)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if NGSI_NULL in item.values():
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _expand_names(raw: Any, tm: TermMap, what: str) -> Any:

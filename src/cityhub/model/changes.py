@@ -78,9 +78,11 @@ def _put_instance(existing: list[Instance], instance: Instance, now: str) -> Non
 
 
 def _is_null(instance: Instance) -> bool:
+    """An NGSI-LD Null (clause 5.2.1): urn:ngsi-ld:null as value/object/vocab (or the only list
+    item), or {"@none": "urn:ngsi-ld:null"} as the languageMap of a LanguageProperty."""
     member = ATTRIBUTE_TYPES.get(instance.get("type", ""), "value")
     value = instance.get(member)
-    return bool(value == NGSI_NULL or value == [NGSI_NULL])
+    return bool(value == NGSI_NULL or value == [NGSI_NULL] or value == {"@none": NGSI_NULL})
 
 
 def append_attributes(

@@ -10,6 +10,7 @@ from typing import Any
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.attributes import ATTRIBUTE_TYPES, Instance
 from cityhub.model.entity import Entity
+from cityhub.model.values import looks_like_geometry
 
 NORMALIZED = "normalized"
 CONCISE = "concise"
@@ -25,14 +26,18 @@ class RenderOptions:
     form: str = NORMALIZED
     sys_attrs: bool = False
     lang: tuple[tuple[str, float], ...] | None = None
-    keep: frozenset[str] | None = None  # attribute IRIs (attrs/pick); None keeps all
-    omit: frozenset[str] = frozenset()  # attribute IRIs to drop
+    keep: frozenset[str] | None = None  # attribute IRIs (attrs/pick), "scope"; None keeps all
+    omit: frozenset[str] = frozenset()  # attribute IRIs (and "scope") to drop
     keep_id: bool = True
     keep_type: bool = True
 
 
 def render_entity(entity: Entity, tm: TermMap, options: RenderOptions) -> dict[str, Any]:
-    """The compacted representation of one entity, without @context."""
+    """The compacted representation of one entity, without @context (clauses 4.5.1–4.5.4).
+
+    Example (concise, core @context): ``{"id": "urn:ngsi-ld:T:1", "type": "T", "speed": 5,
+    "name": {"languageMap": {"en": "Gate"}}}``.
+    """
     out: dict[str, Any] = {}
     if options.keep_id:
         out["id"] = entity["id"]
@@ -56,7 +61,7 @@ def render_entity(entity: Entity, tm: TermMap, options: RenderOptions) -> dict[s
 
 
 def _kept(member: str, options: RenderOptions) -> bool:
-    return options.keep is None or member in options.keep
+    return (options.keep is None or member in options.keep) and member not in options.omit
 
 
 def _render_attribute(instances: list[Instance], tm: TermMap, options: RenderOptions) -> Any:
@@ -69,18 +74,28 @@ def _render_attribute(instances: list[Instance], tm: TermMap, options: RenderOpt
                 for inst in instances
             }
         }
-    rendered = [_render_instance(inst, tm, options) for inst in instances]
-    return rendered[0] if len(rendered) == 1 else rendered
+    if len(instances) == 1:
+        return _render_instance(instances[0], tm, options, bare_ok=True)
+    # Several instances (clause 4.5.5): a bare value among objects would no longer read back
+    # as an array of instances, so each one keeps its object form.
+    return [_render_instance(inst, tm, options) for inst in instances]
 
 
-def _render_instance(instance: Instance, tm: TermMap, options: RenderOptions) -> Any:
+def _render_instance(
+    instance: Instance, tm: TermMap, options: RenderOptions, *, bare_ok: bool = False
+) -> Any:
+    """One attribute instance, normalized (4.5.2.2, 4.5.3.2) or concise (4.5.2.3, 4.5.3.3).
+
+    Concise drops ``type`` wherever the value member implies it; a Property whose value is a
+    GeoJSON geometry keeps it, as it would otherwise read back as a GeoProperty.
+    """
     kind = instance["type"]
     member = ATTRIBUTE_TYPES[kind]
     out: dict[str, Any] = {}
     concise = options.form == CONCISE
-    if not concise:
-        out["type"] = kind
     value = instance[member]
+    if not concise or (kind == "Property" and looks_like_geometry(value)):
+        out["type"] = kind
     if kind == "VocabProperty":
         value = _compact_names(value, tm)
     elif kind == "LanguageProperty" and options.lang is not None:
@@ -103,26 +118,36 @@ def _render_instance(instance: Instance, tm: TermMap, options: RenderOptions) ->
                 out[meta] = instance[meta]
     for iri, subs in instance.items():
         if ":" in iri:
-            rendered = [_render_instance(sub, tm, options) for sub in subs]
-            out[tm.compact(iri)] = rendered[0] if len(rendered) == 1 else rendered
-    if concise and kind == "Property" and len(out) == 1 and not isinstance(value, dict | list):
+            out[tm.compact(iri)] = _render_attribute(subs, tm, options)
+    if concise and bare_ok and list(out) == ["value"] and _is_plain(value):
         return value
     return out
 
 
+def _is_plain(value: Any) -> bool:
+    """A value that reads back as a concise Property on its own (clause 4.5.2.3): a scalar or
+    an array of scalars. JSON objects keep their ``value`` wrapper so that they are never
+    taken for an attribute in normalized form or for a geometry."""
+    if isinstance(value, list):
+        return all(not isinstance(item, dict | list) for item in value)
+    return not isinstance(value, dict)
+
+
 def _simple_value(instance: Instance, tm: TermMap, options: RenderOptions) -> Any:
+    """The simplified value of one instance (clause 4.5.4): the bare value or object(s),
+    except for the Property subtypes whose value member names them."""
     kind = instance["type"]
     value = instance[ATTRIBUTE_TYPES[kind]]
     if kind == "VocabProperty":
-        return _compact_names(value, tm)
+        return {"vocab": _compact_names(value, tm)}
+    if kind == "JsonProperty":
+        return {"json": value}
     if kind == "LanguageProperty":
         if options.lang is not None:
             return pick_language(value, options.lang)[1]
         return {"languageMap": value}
     if kind == "ListRelationship":
         return [item["object"] for item in value]
-    if kind == "Relationship":
-        return value
     return value
 
 
@@ -133,7 +158,11 @@ def _compact_names(value: Any, tm: TermMap) -> Any:
 
 
 def parse_lang(text: str) -> tuple[tuple[str, float], ...]:
-    """The lang parameter (clause 4.15): tags with optional q weights, best first; * is any."""
+    """The lang parameter (clause 4.15): tags with optional q weights, best first; * is any.
+
+    Tags weighted q=0 are not acceptable (IETF RFC 9110 clause 12.4.2) and are left out:
+    ``"fr-CH,fr;q=0.9,en;q=0.8,*;q=0.5"`` gives fr-CH, fr, en, * in that order.
+    """
     prefs: list[tuple[str, float]] = []
     for part in text.split(","):
         piece = part.strip()
@@ -147,7 +176,8 @@ def parse_lang(text: str) -> tuple[tuple[str, float], ...]:
                 weight = float(params[2:])
             except ValueError:
                 weight = 0.0
-        prefs.append((tag.strip(), weight))
+        if weight > 0 and tag.strip():
+            prefs.append((tag.strip(), weight))
     prefs.sort(key=lambda item: -item[1])
     return tuple(prefs)
 
@@ -155,17 +185,23 @@ def parse_lang(text: str) -> tuple[tuple[str, float], ...]:
 def pick_language(
     language_map: dict[str, Any], prefs: tuple[tuple[str, float], ...]
 ) -> tuple[str, Any]:
-    """The best (tag, text) of a languageMap for the preferences; @none, then any, as fallback."""
+    """The best (tag, text) of a languageMap for the preferences (clause 4.15).
+
+    Each preference is looked up exactly, then by dropping its last subtags (``zh-Hans-CN`` →
+    ``zh-Hans`` → ``zh``), then as any tag of the same primary language. When nothing matches
+    (or ``*`` is reached), the default ``@none`` text, else the first language, is returned.
+    """
     lowered = {tag.lower(): tag for tag in language_map}
     for wanted, _ in prefs:
         if wanted == "*":
             break
-        tag = lowered.get(wanted.lower())
-        if tag is not None:
-            return tag, language_map[tag]
-        primary = wanted.split("-")[0].lower()
+        subtags = wanted.lower().split("-")
+        for end in range(len(subtags), 0, -1):
+            tag = lowered.get("-".join(subtags[:end]))
+            if tag is not None:
+                return tag, language_map[tag]
         for low, tag in lowered.items():
-            if low.split("-")[0] == primary:
+            if low.split("-")[0] == subtags[0]:
                 return tag, language_map[tag]
     if "@none" in language_map:
         return "@none", language_map["@none"]
@@ -178,22 +214,16 @@ def geojson_feature(
     rendered: dict[str, Any],
     geometry_iri: str,
 ) -> dict[str, Any]:
-    """A GeoJSON Feature (clause 4.5.17): geometry from the chosen GeoProperty, the rest in
-    properties (the id becomes the Feature id)."""
+    """A GeoJSON Feature (clauses 4.5.16.2, 4.5.17.1): the id, the geometry of the chosen
+    GeoProperty and the rest of the rendered entity (type included) in ``properties``.
+
+    The geometry is the default instance of the GeoProperty (clause 4.5.16.1); an entity
+    without one gives ``null``, which is valid GeoJSON.
+    """
     geometry = None
     for instance in entity.get(geometry_iri, []):
         if instance.get("type") == "GeoProperty" and "datasetId" not in instance:
             geometry = instance["value"]
             break
-    else:
-        candidates = [i for i in entity.get(geometry_iri, []) if i.get("type") == "GeoProperty"]
-        if candidates:
-            geometry = candidates[0]["value"]
     properties = {key: value for key, value in rendered.items() if key != "id"}
-    feature: dict[str, Any] = {
-        "id": entity["id"],
-        "type": "Feature",
-        "geometry": geometry,
-        "properties": properties,
-    }
-    return feature
+    return {"id": entity["id"], "type": "Feature", "geometry": geometry, "properties": properties}

@@ -63,22 +63,28 @@ def check_scope(scope: Any) -> list[str]:
 
 
 def parse_datetime(text: Any, what: str) -> datetime:
-    """An ISO 8601 DateTime; a missing offset means UTC."""
+    """An ISO 8601 DateTime (clause 4.6.3); a missing offset means UTC.
+
+    Raises BadRequestData, also when the offset moves the instant outside years 1-9999.
+    """
     if not isinstance(text, str) or "T" not in text:
         raise BadRequestData(f"{what} must be an ISO 8601 DateTime, got {text!r}")
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise BadRequestData(f"{what} must be an ISO 8601 DateTime, got {text!r}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def format_datetime(moment: datetime) -> str:
-    """UTC with Z; fractions only as precise as needed (ms or µs), so inputs round-trip."""
+    """UTC with Z; fractions only as precise as needed (ms or µs), so inputs round-trip.
+
+    Years always have four digits (``0999-01-01T00:00:00Z``), as ISO 8601 requires.
+    """
     moment = moment.astimezone(UTC)
-    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    base = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T" + moment.strftime("%H:%M:%S")
     micro = moment.microsecond
     if micro == 0:
         return base + "Z"
@@ -97,10 +103,11 @@ def now_iso() -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
 
 
-def check_language_tag(tag: Any) -> str:
+def check_language_tag(tag: Any, where: str = "") -> str:
+    """A BCP 47 language tag or @none (clause 4.5.18); ``where`` prefixes the error detail."""
     if tag == "@none" or (isinstance(tag, str) and _LANGUAGE_TAG.match(tag)):
         return str(tag)
-    raise BadRequestData(f"{tag!r} is not a valid language tag (BCP 47)")
+    raise BadRequestData(f"{where}{tag!r} is not a valid language tag (BCP 47)")
 
 
 def _check_position(position: Any, where: str) -> None:
@@ -137,7 +144,7 @@ def check_geometry(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequestData(f"{where}: a GeoProperty value must be a GeoJSON geometry object")
     kind = value.get("type")
-    if kind not in GEOMETRY_TYPES:
+    if not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
         raise BadRequestData(f"{where}: {kind!r} is not a GeoJSON geometry type")
     if kind == "GeometryCollection":
         members = value.get("geometries")
@@ -172,6 +179,7 @@ def looks_like_geometry(value: Any) -> bool:
     """Concise input: a bare GeoJSON geometry denotes a GeoProperty (clause 4.5.3.3)."""
     return (
         isinstance(value, dict)
-        and value.get("type") in GEOMETRY_TYPES
+        and isinstance(value.get("type"), str)
+        and value["type"] in GEOMETRY_TYPES
         and ("coordinates" in value or "geometries" in value)
     )

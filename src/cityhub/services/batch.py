@@ -19,6 +19,7 @@ from cityhub.model.attributes import ParseOptions
 from cityhub.model.entity import Entity, Fragment, entity_from_fragment, parse_fragment
 from cityhub.model.values import now_iso, require_uri
 from cityhub.services.entities import NULL_OK
+from cityhub.services.tenants import require_tenant
 from cityhub.storage.base import Store
 
 
@@ -89,6 +90,8 @@ class BatchService:
         fragments = self._parse_all(body, tms, result, need_type=True, nulls=False)
         now = now_iso()
         entities = [changes.new_entity(entity_from_fragment(f), now) for f in fragments]
+        if not entities:
+            return result  # nothing valid: no transaction, so no tenant is created either
         async with self.store.transaction(tenant) as uow:
             existing = set(await uow.insert(entities))
             for entity in entities:
@@ -107,6 +110,8 @@ class BatchService:
         """Batch Entity Upsert (5.6.8): replace (default) or update existing entities."""
         result = BatchResult()
         fragments = self._parse_all(body, tms, result, need_type=True, nulls=False)
+        if not fragments:
+            return result
         now = now_iso()
         async with self.store.transaction(tenant) as uow:
             current = await uow.get_many([f.entity_id for f in fragments if f.entity_id])
@@ -157,6 +162,9 @@ class BatchService:
     ) -> BatchResult:
         result = BatchResult()
         fragments = self._parse_all(body, tms, result, need_type=False, nulls=merge)
+        await require_tenant(self.store, tenant)
+        if not fragments:
+            return result
         now = now_iso()
         async with self.store.transaction(tenant) as uow:
             current = await uow.get_many([f.entity_id for f in fragments if f.entity_id])
@@ -189,17 +197,20 @@ class BatchService:
     async def delete(self, tenant: str, body: Any) -> BatchResult:
         """Batch Entity Delete (5.6.10): the body is an array of entity ids."""
         result = BatchResult()
-        ids: list[str] = []
+        ids: dict[str, None] = {}
         for raw in _require_array(body):
             try:
                 entity_id = require_uri(raw, "Entity id")
                 if entity_id in ids:
                     raise BadRequestData(f"Entity {entity_id} appears twice in the batch")
-                ids.append(entity_id)
+                ids[entity_id] = None
             except NgsiLdError as exc:
                 result.errors.append((raw if isinstance(raw, str) else None, exc))
+        await require_tenant(self.store, tenant)
+        if not ids:
+            return result
         async with self.store.transaction(tenant) as uow:
-            current = await uow.get_many(ids)
+            current = await uow.get_many(list(ids))
             deleted = set(await uow.delete([i for i in ids if i in current]))
             for entity_id in ids:
                 if entity_id in deleted:

@@ -28,6 +28,8 @@ CACHED = "Cached"
 HOSTED = "Hosted"
 IMPLICIT = "ImplicitlyCreated"
 KINDS = (CACHED, HOSTED, IMPLICIT)
+# LdContextMetadata.localId is a URI (clause 5.13.3.5); the path accepts it with or without.
+LOCAL_ID_PREFIX = "urn:ngsi-ld:local:"
 
 
 class ContextService:
@@ -101,9 +103,15 @@ class ContextService:
         return await self.store.list_contexts(kind)
 
     async def find(self, context_id: str) -> ContextRecord:
-        record = await self.store.get_context(context_id)
+        """The stored @context named by ``contextId`` (clause 6.30.2): its localId as listed in
+        LdContextMetadata (``urn:ngsi-ld:local:<id>``), the last segment of its hosted URL
+        (``<id>``), or, for a Cached one, the original URL it was downloaded from."""
+        local_id = context_id.removeprefix(LOCAL_ID_PREFIX)
+        record = await self.store.get_context(local_id) if local_id else None
         if record is None:
-            record = await self.store.get_context_by_url(context_id)
+            by_url = await self.store.get_context_by_url(context_id)
+            if by_url is not None and by_url.kind == CACHED:
+                record = by_url
         if record is None:
             raise ResourceNotFound(f"@context {context_id} is not stored here")
         return record
@@ -134,7 +142,7 @@ class ContextService:
         """LdContextMetadata (clause 5.13.3.5)."""
         info: dict[str, Any] = {
             "URL": record.url,
-            "localId": "urn:ngsi-ld:local:" + record.local_id,
+            "localId": LOCAL_ID_PREFIX + record.local_id,
             "kind": record.kind,
             "timestamp": record.created_at,
         }

@@ -2,7 +2,8 @@
 
 Each method parses its input with the request's TermMap first (so invalid input never opens a
 transaction), then loads, changes and stores inside one transaction, and records the change
-events that are published after commit.
+events that are published after commit. Only creation makes a tenant; every other operation on
+a tenant never written to is a NonexistentTenant (clause 5.5.10).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class EntityService:
                 raise BadRequestData(f"Body id {body['id']} does not match {entity_id}")
             body = {**body, "id": entity_id}
         replacement = parse_entity(body, tm)
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             new = changes.replace_entity(current, replacement, now_iso())
@@ -81,6 +83,7 @@ class EntityService:
         if fragment.entity_id is not None and fragment.entity_id != entity_id:
             raise BadRequestData(f"Body id {fragment.entity_id} does not match {entity_id}")
         observed = normalize_datetime(observed_at, "observedAt") if observed_at else None
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             new = copy.deepcopy(current)
@@ -91,6 +94,7 @@ class EntityService:
     async def delete_entity(self, tenant: str, entity_id: str) -> None:
         """Delete Entity (5.6.6)."""
         require_uri(entity_id, "Entity id")
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             await uow.delete([entity_id])
@@ -103,6 +107,7 @@ class EntityService:
         require_uri(entity_id, "Entity id")
         fragment = parse_fragment(body, tm)
         self._check_body_id(fragment.entity_id, entity_id)
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             new = copy.deepcopy(current)
@@ -119,6 +124,7 @@ class EntityService:
         require_uri(entity_id, "Entity id")
         fragment = parse_fragment(body, tm, NULL_OK)
         self._check_body_id(fragment.entity_id, entity_id)
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             new = copy.deepcopy(current)
@@ -139,6 +145,7 @@ class EntityService:
         require_uri(entity_id, "Entity id")
         iri = self._attribute(attr_name, tm)
         instances = parse_attribute(attr_name, iri, body, tm, NULL_OK)
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             new = copy.deepcopy(current)
@@ -153,6 +160,7 @@ class EntityService:
         require_uri(entity_id, "Entity id")
         iri = self._attribute(attr_name, tm)
         instances = parse_attribute(attr_name, iri, body, tm)
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             new = copy.deepcopy(current)
@@ -175,6 +183,7 @@ class EntityService:
         iri = self._attribute(attr_name, tm)
         if dataset_id is not None:
             require_uri(dataset_id, "datasetId")
+        await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
             new = copy.deepcopy(current)

@@ -31,7 +31,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Skip asyncpg's per-release reset query: every use ends its own transaction."""
+    """Skip asyncpg's per-release reset query: every use ends its own transaction.
+
+    asyncpg still rolls back a transaction left open (a use cancelled mid-COMMIT) before
+    calling this; a test holds it to that.
+    """
 
 
 def _entity_args(tenant: str, entity: Entity) -> tuple[Any, ...]:
@@ -94,8 +98,15 @@ class PostgresUnitOfWork:
             list(columns[5]),
             list(columns[6]),
         )
+        # A repeated id is inserted once (its first occurrence); later ones count as existing.
         inserted = {row["id"] for row in rows}
-        return [e["id"] for e in entities if e["id"] not in inserted]
+        existing = []
+        for entity in entities:
+            if entity["id"] in inserted:
+                inserted.discard(entity["id"])
+            else:
+                existing.append(entity["id"])
+        return existing
 
     async def update(self, entities: Sequence[Entity]) -> None:
         if not entities:

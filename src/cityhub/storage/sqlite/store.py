@@ -42,6 +42,23 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+def _begin(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """Open the write transaction if this connection has none yet.
+
+    Taking the write lock together with the first statement saves a thread hop; the lock is
+    still held before anything is read, so reads inside a transaction are locked reads.
+    """
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # The transaction may never have begun (nothing ran, or BEGIN itself failed).
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def _row_entity(doc: str | bytes) -> Entity:
     entity: Entity = orjson.loads(doc)
     return entity
@@ -69,7 +86,7 @@ class SqliteUnitOfWork:
         self.events: list[ChangeEvent] = []
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._store._on_writer(fn)
+        return await self._store._on_writer(lambda conn: fn(_begin(conn)))
 
     async def get(self, entity_id: str) -> Entity | None:
         found = await self.get_many([entity_id])
@@ -230,21 +247,25 @@ class SqliteStore:
     @asynccontextmanager
     async def transaction(self, tenant: str) -> AsyncIterator[SqliteUnitOfWork]:
         uow = SqliteUnitOfWork(self, tenant)
+        register = tenant not in self._known_tenants
+
+        def commit(conn: sqlite3.Connection) -> None:
+            _begin(conn)
+            if register:
+                conn.execute(
+                    "INSERT INTO tenants (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (tenant, now_iso()),
+                )
+            conn.execute("COMMIT")
+
         async with self._write_lock:
-            await self._on_writer(lambda conn: conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield uow
-                if tenant not in self._known_tenants:
-                    await self._on_writer(
-                        lambda conn: conn.execute(
-                            "INSERT INTO tenants (name, created_at) VALUES (?, ?)"
-                            " ON CONFLICT DO NOTHING",
-                            (tenant, now_iso()),
-                        )
-                    )
-                await self._on_writer(lambda conn: conn.execute("COMMIT"))
+                await self._on_writer(commit)
             except BaseException:
-                await self._on_writer(lambda conn: conn.execute("ROLLBACK"))
+                # Queued behind any statement still running on the writer thread (even one
+                # whose task was cancelled), so it always ends the transaction that began.
+                await asyncio.shield(self._on_writer(_rollback))
                 raise
         self._known_tenants.add(tenant)
         await self.events.publish(uow.events)

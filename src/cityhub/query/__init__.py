@@ -1,0 +1,1 @@
+"""Query languages (q, scopeQ, geoQ, attrs/pick/omit) parsed to one AST; no I/O here."""
