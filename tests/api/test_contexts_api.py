@@ -259,3 +259,31 @@ async def test_create_entity_returns_201_when_link_header_names_a_hosted_context
     response = await client.get(entity_url(entity_id), headers=link(hosted))
     assert response.json()["passengers"] == {"type": "Property", "value": 12}
     assert ctx_server.total_hits() == 0  # served from the hub's own store
+
+
+# --- ImplicitlyCreated @contexts (5.13) ---------------------------------------------------------
+
+
+async def test_create_entity_returns_201_and_keeps_an_inline_context_as_implicitly_created(
+    client: httpx.AsyncClient, entity_id: str
+) -> None:
+    inline = {"speed": "https://example.org/traffic#averageSpeed"}
+    body = {"@context": inline, "id": entity_id, "type": "Road", "speed": 41}
+    created = await client.post(
+        ENTITIES, json=body, headers={"Content-Type": "application/ld+json"}
+    )
+    assert created.status_code == 201, created.text
+    again = {**body, "id": entity_id + "-2"}
+    await client.post(ENTITIES, json=again, headers={"Content-Type": "application/ld+json"})
+
+    implicit = await details(client, kind="ImplicitlyCreated")
+    assert len(implicit) == 1  # the same inline context is kept once
+    url = implicit[0]["URL"]
+    served = await client.get(context_path(url.rsplit("/", 1)[1]))
+    assert served.status_code == 200
+    assert served.json() == {"@context": inline}
+    # Its URL works like any other @context URL for reading the entity in those terms.
+    path = urlsplit(url).path
+    got = await client.get(entity_url(entity_id), headers=link("http://hub.test" + path))
+    assert got.status_code == 200
+    assert got.json()["speed"] == {"type": "Property", "value": 41}

@@ -556,3 +556,19 @@ async def test_update_attributes_never_returns_5xx_for_random_json(
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.json()["type"].startswith(ERRORS)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "urn:a:nul", "type": "T", "p": {"type": "Property", "value": "a\u0000b"}},
+        {"id": "urn:a:nul", "type": "T", "p": {"type": "Property", "value": {"k\u0000": 1}}},
+        {"id": "urn:a:nul", "type": "T", "p": {"type": "Property", "value": ["x", "\u0000"]}},
+    ],
+)
+async def test_create_entity_returns_400_when_a_string_holds_u0000(
+    client: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    # PostgreSQL's JSONB cannot hold U+0000; both stores refuse it alike, and nothing is written.
+    assert_problem(await client.post(ENTITIES, json=body), 400, "BadRequestData", "U+0000")
+    assert (await client.get(ENTITIES + "/urn:a:nul")).status_code == 404

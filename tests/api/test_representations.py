@@ -335,11 +335,6 @@ async def test_retrieve_entity_returns_406_when_accept_cannot_be_served(
     assert response.json()["type"].startswith(ERRORS)
 
 
-@pytest.mark.xfail(
-    reason="api/negotiation.py: a q=0 media range does not exclude that type when a wildcard "
-    "also matches it (RFC 9110 clause 12.5.1: the most specific range decides)",
-    strict=True,
-)
 async def test_retrieve_entity_returns_200_ld_json_when_json_is_refused_with_q0(
     client: httpx.AsyncClient, parking: dict[str, Any]
 ):

@@ -705,3 +705,49 @@ async def test_transaction_serialises_updates_from_two_stores_on_one_database(
     final = await store.get_entity(DEFAULT_TENANT, entity_id)
     assert final is not None
     assert sorted(final[counter][0]["value"]) == list(range(30))
+
+
+# --- create_one: the single-entity create fast path ----------------------------------------
+
+
+async def test_create_one_stores_entity_creates_tenant_and_publishes_after_commit(
+    store: Store, entity_id: str, recorder: Recorder
+) -> None:
+    entity = make_entity(entity_id, **{NGSI + "name": prop("서울 시청")}, scope=["/Seoul"])
+    event = ChangeEvent("create-one", CREATED, entity_id, None, entity)
+    assert await store.create_one("create-one", entity, event) is True
+    assert await store.get_entity("create-one", entity_id) == entity
+    assert await store.tenant_exists("create-one")
+    assert recorder.events == [event]
+    assert recorder.seen == [entity]  # the listener already reads the committed state
+
+
+async def test_create_one_returns_false_and_keeps_the_stored_entity_when_id_exists(
+    store: Store, entity_id: str, recorder: Recorder
+) -> None:
+    first = make_entity(entity_id, **{NGSI + "n": prop(1)})
+    second = make_entity(entity_id, **{NGSI + "n": prop(2)})
+    assert await store.create_one(
+        DEFAULT_TENANT, first, ChangeEvent("", CREATED, entity_id, None, first)
+    )
+    created = await store.create_one(
+        DEFAULT_TENANT, second, ChangeEvent("", CREATED, entity_id, None, second)
+    )
+    assert created is False
+    assert await store.get_entity(DEFAULT_TENANT, entity_id) == first
+    assert len(recorder.events) == 1
+
+
+async def test_create_one_of_the_same_id_concurrently_stores_exactly_one(
+    store: Store, entity_id: str
+) -> None:
+    entities = [make_entity(entity_id, **{NGSI + "n": prop(i)}) for i in range(10)]
+    results = await asyncio.gather(
+        *(
+            store.create_one("race", e, ChangeEvent("race", CREATED, entity_id, None, e))
+            for e in entities
+        )
+    )
+    assert sorted(results) == [False] * 9 + [True]
+    stored = await store.get_entity("race", entity_id)
+    assert stored == entities[results.index(True)]

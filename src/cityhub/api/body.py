@@ -50,20 +50,42 @@ def _too_deep(max_depth: int) -> BadRequestData:
 def json_depth(value: Any, limit: int) -> int:
     """Nesting depth of a JSON value, stopping once past ``limit`` (iterative, no recursion).
 
-    Scalars have depth 0, ``{}`` and ``[]`` depth 1, ``{"a": [1]}`` depth 2.
+    Scalars have depth 0, ``{}`` and ``[]`` depth 1, ``{"a": [1]}`` depth 2. Strings holding
+    U+0000 are refused on the way (BadRequestData): PostgreSQL cannot store them in JSONB and
+    both stores must accept the same input. Only containers are pushed, so a walk costs about
+    as much as parsing the body.
     """
-    deepest = 0
+    if not isinstance(value, dict | list):
+        _check_text(value)
+        return 0
+    deepest = 1
     stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        item, depth = stack.pop()
+        item, depth = pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return deepest
         if isinstance(item, dict):
+            for key in item:
+                if "\x00" in key:
+                    raise _nul_error()
             children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
         else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        stack.extend((child, depth + 1) for child in children)
+            children = item
+        for child in children:
+            if isinstance(child, dict | list):
+                push((child, depth + 1))
+            elif isinstance(child, str) and "\x00" in child:
+                raise _nul_error()
     return deepest
+
+
+def _check_text(value: Any) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise _nul_error()
+
+
+def _nul_error() -> BadRequestData:
+    return BadRequestData("The body contains the character U+0000, which cannot be stored")

@@ -67,7 +67,15 @@ async def json_input(request: Request) -> JsonInput:
 
 
 async def termmap_for(request: Request, context: Any) -> TermMap:
-    return await hub_of(request).contexts.resolve(context)
+    """The TermMap of a request @context. An inline context (an object, or an array holding
+    one) is also kept as an ImplicitlyCreated context (clause 5.13) so it has a URL."""
+    hub = hub_of(request)
+    termmap = await hub.contexts.resolve(context)
+    if isinstance(context, dict) or (
+        isinstance(context, list) and any(isinstance(item, dict) for item in context)
+    ):
+        await hub.contexts.implicit_url(context, base_url(request))
+    return termmap
 
 
 async def read_context(request: Request) -> tuple[RequestContext, TermMap]:

@@ -41,29 +41,42 @@ def _media_ranges(header: str) -> list[tuple[str, float]]:
     return ranges
 
 
+def _specificity(media: str, candidate: str) -> int:
+    """How specifically a media range names a type: 2 exact, 1 type/*, 0 */*, -1 no match."""
+    if media == candidate:
+        return 2
+    if media.endswith("/*") and candidate.startswith(media[:-1]):
+        return 1
+    return 0 if media == "*/*" else -1
+
+
 def negotiate(request: Request, offered: tuple[str, ...] = (JSON, JSON_LD)) -> str:
-    """The best offered media type for the Accept header; 406 NotAcceptable when none fits."""
+    """The best offered media type for the Accept header (clause 6.3.4); 406 when none fits.
+
+    Each offered type takes the weight of the most specific range that matches it (RFC 9110
+    clause 12.5.1), so ``application/json;q=0, */*`` refuses JSON; at equal weight a type the
+    client named outright wins over one a wildcard matched, then the hub's order decides.
+    """
     header = request.headers.get("accept")
     if not header:
         return offered[0]
-    best: tuple[float, int, str] | None = None
-    for media, weight in _media_ranges(header):
-        if weight <= 0:
+    ranges = _media_ranges(header)
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for rank, candidate in enumerate(offered):
+        weight, specificity = 0.0, -1
+        for media, q in ranges:
+            level = _specificity(media, candidate)
+            if level > specificity or (level == specificity and q > weight):
+                weight, specificity = q, level
+        if specificity < 0 or weight <= 0:
             continue
-        for rank, candidate in enumerate(offered):
-            matches = (
-                media == candidate
-                or media == "*/*"
-                or (media == "application/*" and candidate.startswith("application/"))
-            )
-            specificity = 0 if "*" in media else 1
-            if matches:
-                key = (weight, specificity * 10 - rank, candidate)
-                if best is None or key > best:
-                    best = key
-    if best is None:
+        key = (weight, specificity, -rank)
+        if best is None or key > best:
+            best, chosen = key, candidate
+    if chosen is None:
         raise NotAcceptable(f"None of {', '.join(offered)} matches Accept: {header}")
-    return best[2]
+    return chosen
 
 
 def link_context(request: Request) -> str | None:

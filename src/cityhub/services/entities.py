@@ -44,10 +44,8 @@ class EntityService:
     async def create_entity(self, tenant: str, body: Any, tm: TermMap) -> str:
         """Create Entity (5.6.1); AlreadyExists when the id is taken."""
         entity = changes.new_entity(parse_entity(body, tm), now_iso())
-        async with self.store.transaction(tenant) as uow:
-            if await uow.insert([entity]):
-                raise AlreadyExists(f"Entity {entity['id']} already exists")
-            uow.events.append(_event(tenant, CREATED, None, entity))
+        if not await self.store.create_one(tenant, entity, _event(tenant, CREATED, None, entity)):
+            raise AlreadyExists(f"Entity {entity['id']} already exists")
         return str(entity["id"])
 
     async def retrieve_entity(self, tenant: str, entity_id: str) -> Entity:

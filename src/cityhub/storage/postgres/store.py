@@ -206,6 +206,33 @@ class PostgresStore:
         self._known_tenants.add(tenant)
         await self.events.publish(uow.events)
 
+    async def create_one(self, tenant: str, entity: Entity, event: ChangeEvent) -> bool:
+        # One statement, so one round trip in an implicit transaction; the tenant row rides
+        # along in a data-modifying CTE until this worker knows the tenant exists.
+        tenant_cte = (
+            "WITH new_tenant AS (INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING) "
+            if tenant not in self._known_tenants
+            else ""
+        )
+        scope = entity.get("scope")
+        created = await self.pool.fetchval(
+            tenant_cte
+            + "INSERT INTO entities (tenant, id, types, scopes, created_at, modified_at, doc)"
+            " VALUES ($1, $2, $3::text[], $4::text[], $5, $6, $7)"
+            " ON CONFLICT (tenant, id) DO NOTHING RETURNING true",
+            tenant,
+            entity["id"],
+            entity["type"],
+            scope or None,
+            entity["createdAt"],
+            entity["modifiedAt"],
+            entity,
+        )
+        self._known_tenants.add(tenant)
+        if created:
+            await self.events.publish([event])
+        return bool(created)
+
     async def tenant_exists(self, tenant: str) -> bool:
         if tenant in self._known_tenants:
             return True

@@ -173,6 +173,7 @@ class SqliteStore:
         self._write_lock = asyncio.Lock()
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
+        self._inline: sqlite3.Connection | None = None
         self._known_tenants: set[str] = set()
 
     async def open(self) -> None:
@@ -183,6 +184,10 @@ class SqliteStore:
         self._writer = await asyncio.get_running_loop().run_in_executor(
             self._writer_pool, _connect, self.path
         )
+        # Primary-key reads run on the event loop itself: in WAL mode a reader never waits for
+        # a writer, and a lookup costs a few µs where a hop to a thread costs ~100 µs of CPU.
+        self._inline = _connect(self.path)
+        self._inline.execute("PRAGMA query_only=ON")
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -191,6 +196,9 @@ class SqliteStore:
         for conn in self._reader_conns:
             conn.close()
         self._reader_conns.clear()
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         for pool in (self._writer_pool, self._reader_pool):
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -270,11 +278,50 @@ class SqliteStore:
         self._known_tenants.add(tenant)
         await self.events.publish(uow.events)
 
+    def _inline_reader(self) -> sqlite3.Connection:
+        conn = self._inline
+        assert conn is not None, "store is not open"
+        return conn
+
+    async def create_one(self, tenant: str, entity: Entity, event: ChangeEvent) -> bool:
+        row = _entity_row(tenant, entity)
+        register = tenant not in self._known_tenants
+
+        def work(conn: sqlite3.Connection) -> bool:
+            _begin(conn)
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO entities (tenant, id, types, scopes, created_at, modified_at, doc)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO NOTHING",
+                    row,
+                )
+                if register:
+                    conn.execute(
+                        "INSERT INTO tenants (name, created_at) VALUES (?, ?)"
+                        " ON CONFLICT DO NOTHING",
+                        (tenant, now_iso()),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+            return cursor.rowcount > 0
+
+        async with self._write_lock:
+            # One hop to the writer thread for the whole transaction.
+            created = await self._on_writer(work)
+        self._known_tenants.add(tenant)
+        if created:
+            await self.events.publish([event])
+        return created
+
     async def tenant_exists(self, tenant: str) -> bool:
         if tenant in self._known_tenants:
             return True
-        row = await self._on_reader(
-            lambda conn: conn.execute("SELECT 1 FROM tenants WHERE name = ?", (tenant,)).fetchone()
+        row = (
+            self._inline_reader()
+            .execute("SELECT 1 FROM tenants WHERE name = ?", (tenant,))
+            .fetchone()
         )
         if row is not None:
             self._known_tenants.add(tenant)
@@ -287,10 +334,10 @@ class SqliteStore:
         return [row[0] for row in rows]
 
     async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
-        row = await self._on_reader(
-            lambda conn: conn.execute(
-                "SELECT doc FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id)
-            ).fetchone()
+        row = (
+            self._inline_reader()
+            .execute("SELECT doc FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id))
+            .fetchone()
         )
         return None if row is None else _row_entity(row[0])
 
