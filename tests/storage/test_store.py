@@ -751,3 +751,25 @@ async def test_create_one_of_the_same_id_concurrently_stores_exactly_one(
     assert sorted(results) == [False] * 9 + [True]
     stored = await store.get_entity("race", entity_id)
     assert stored == entities[results.index(True)]
+
+
+async def test_create_one_waits_for_another_process_holding_the_sqlite_write_lock(
+    store: Store, entity_id: str
+) -> None:
+    if store.backend != "sqlite":
+        pytest.skip("the write lock of another process is an SQLite matter")
+    import sqlite3
+
+    other = sqlite3.connect(store.path, isolation_level=None)  # type: ignore[attr-defined]
+    other.execute("BEGIN IMMEDIATE")  # like another worker in the middle of a write
+    entity = make_entity(entity_id)
+    task = asyncio.create_task(
+        store.create_one("", entity, ChangeEvent("", CREATED, entity_id, None, entity))
+    )
+    await asyncio.sleep(0.2)
+    assert not task.done()  # it waits (off the event loop) instead of failing
+    assert await store.get_entity("", entity_id) is None  # reads go on meanwhile
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.wait_for(task, 30) is True
+    assert await store.get_entity("", entity_id) == entity
