@@ -101,10 +101,37 @@ def _is_instance_array(raw: list[Any]) -> bool:
     )
 
 
+_SIMPLE_MEMBERS = frozenset({"type", "value", "observedAt", "unitCode"})
+_SCALARS = (str, int, float, bool)
+
+
+def _simple_property(name: str, raw: dict[str, Any]) -> Instance | None:
+    """The most common city-data shape, checked without the general path: a Property with a
+    scalar value and at most observedAt and unitCode. None when the shape is anything else."""
+    if raw.get("type") != "Property" or not raw.keys() <= _SIMPLE_MEMBERS:
+        return None
+    value = raw.get("value")
+    if type(value) not in _SCALARS or value == NGSI_NULL:
+        return None
+    instance: Instance = {"type": "Property", "value": value}
+    if "observedAt" in raw:
+        instance["observedAt"] = normalize_datetime(raw["observedAt"], f"{name}.observedAt")
+    if "unitCode" in raw:
+        unit = raw["unitCode"]
+        if not isinstance(unit, str) or not unit:
+            raise BadRequestData(f"{name}.unitCode must be a non-empty string")
+        instance["unitCode"] = unit
+    return instance
+
+
 def parse_instance(
     name: str, iri: str, raw: Any, tm: TermMap, options: ParseOptions = STRICT
 ) -> Instance:
     """One attribute instance; raises BadRequestData naming the attribute and the problem."""
+    if type(raw) is dict:
+        simple = _simple_property(name, raw)
+        if simple is not None:
+            return simple
     if raw is None:
         raise BadRequestData(f"Attribute {name} has a null value")
     if not isinstance(raw, dict):
