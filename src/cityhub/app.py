@@ -11,9 +11,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from cityhub import __version__
 from cityhub.api import batch, contexts, entities
+from cityhub.api.dispatch import hot_route, serve
 from cityhub.api.problems import http_error_handler, ngsi_ld_error_handler, unexpected_error_handler
 from cityhub.errors import NgsiLdError
 from cityhub.hub import Hub
@@ -27,6 +29,19 @@ async def health(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     body = {"status": "ok", "version": __version__, "store": hub.store.backend}
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+class HubApp(Starlette):
+    """Starlette, with the hot entity and batch routes dispatched directly (api.dispatch)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.user_middleware:
+            hot = hot_route(scope)
+            if hot is not None:
+                scope["app"] = self
+                await serve(hot[0], scope, receive, send, hot[1])
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Starlette:
@@ -43,7 +58,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
             await the_hub.close()
 
     api_routes = [*entities.routes(), *batch.routes(), *contexts.routes()]
-    app = Starlette(
+    app = HubApp(
         routes=[Mount(API_PREFIX, routes=api_routes), Route("/health", health)],
         exception_handlers={
             NgsiLdError: ngsi_ld_error_handler,

@@ -91,6 +91,22 @@ async def test_insert_reports_duplicates_within_one_call(store: Store, entity_id
     assert await store.get_entity(DEFAULT_TENANT, entity_id) == first
 
 
+async def test_unit_of_work_sees_its_own_inserts_and_deletes_of_ids_it_found_missing(
+    store: Store, entity_id: str
+) -> None:
+    first = make_entity(entity_id, **{NGSI + "n": prop(1)})
+    second = make_entity(entity_id, **{NGSI + "n": prop(2)})
+    async with store.transaction(DEFAULT_TENANT) as uow:
+        assert await uow.get_many([entity_id]) == {}
+        assert await uow.insert([first]) == []
+        assert await uow.insert([second]) == [entity_id]
+        assert await uow.get(entity_id) == first
+        assert await uow.delete([entity_id]) == [entity_id]
+        assert await uow.insert([second]) == []
+        assert await uow.insert([first]) == [entity_id]
+    assert await store.get_entity(DEFAULT_TENANT, entity_id) == second
+
+
 async def test_insert_with_empty_list_returns_empty(store: Store) -> None:
     async with store.transaction(DEFAULT_TENANT) as uow:
         assert await uow.insert([]) == []
@@ -507,6 +523,35 @@ async def test_migrate_applies_nothing_the_second_time(store: Store, entity_id: 
     assert await store.get_entity(DEFAULT_TENANT, entity_id) is not None
 
 
+async def test_migrate_keeps_entities_stored_under_the_first_sqlite_schema(tmp_path: Any) -> None:
+    import sqlite3
+
+    from cityhub.storage.migrations import bundled_migrations
+    from cityhub.storage.sqlite.store import SqliteStore, _entity_row
+
+    path = tmp_path / "old.db"
+    entity = make_entity("urn:ngsi-ld:T:old", **{NGSI + "n": prop("kept")}, scope=["/Old"])
+    (first, sql), *later = bundled_migrations("sqlite")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(sql)
+    conn.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (first, T0))
+    conn.execute("INSERT INTO tenants VALUES ('old', ?)", (T0,))
+    conn.execute("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?)", _entity_row("old", entity))
+    conn.close()
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        assert await store.migrate() == [name for name, _ in later]
+        assert await store.get_entity("old", entity["id"]) == entity
+        assert await store.tenant_exists("old")
+        duplicate = make_entity(entity["id"])
+        event = ChangeEvent("old", CREATED, entity["id"], None, duplicate)
+        assert await store.create_one("old", duplicate, event) is False
+    finally:
+        await store.close()
+
+
 async def test_migrate_on_a_fresh_sqlite_file_applies_all_then_nothing(tmp_path: Any) -> None:
     from cityhub.storage.migrations import bundled_migrations
     from cityhub.storage.sqlite.store import SqliteStore
@@ -753,13 +798,17 @@ async def test_create_one_of_the_same_id_concurrently_stores_exactly_one(
     assert stored == entities[results.index(True)]
 
 
+@pytest.mark.parametrize("tenant_known", [False, True])
 async def test_create_one_waits_for_another_process_holding_the_sqlite_write_lock(
-    store: Store, entity_id: str
+    store: Store, entity_id: str, tenant_known: bool
 ) -> None:
     if store.backend != "sqlite":
         pytest.skip("the write lock of another process is an SQLite matter")
     import sqlite3
 
+    if tenant_known:  # then the create is a single statement, not BEGIN … COMMIT
+        first = make_entity(entity_id + ":first")
+        assert await store.create_one("", first, ChangeEvent("", CREATED, first["id"], None, first))
     other = sqlite3.connect(store.path, isolation_level=None)  # type: ignore[attr-defined]
     other.execute("BEGIN IMMEDIATE")  # like another worker in the middle of a write
     entity = make_entity(entity_id)
@@ -773,3 +822,79 @@ async def test_create_one_waits_for_another_process_holding_the_sqlite_write_loc
     other.close()
     assert await asyncio.wait_for(task, 30) is True
     assert await store.get_entity("", entity_id) == entity
+
+
+async def test_create_one_cancelled_mid_statement_on_postgres_leaves_no_row(
+    store: Store, entity_id: str
+) -> None:
+    """A create waiting on another transaction's uncommitted row of the same id, then
+    cancelled, writes nothing, and the connection it ran on is replaced."""
+    if store.backend != "postgres":
+        pytest.skip("row locks of PostgreSQL")
+    held = make_entity(entity_id, **{NGSI + "n": prop("held")})
+    rival = make_entity(entity_id, **{NGSI + "n": prop("rival")})
+    async with store.transaction("") as uow:
+        await uow.insert([held])
+        task = asyncio.create_task(
+            store.create_one("", rival, ChangeEvent("", CREATED, entity_id, None, rival))
+        )
+        await asyncio.sleep(0.3)
+        assert not task.done()  # blocked on the uncommitted row
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert await store.get_entity("", entity_id) == held
+    for n in range(8):
+        other = make_entity(f"{entity_id}:{n}")
+        assert await store.create_one("", other, ChangeEvent("", CREATED, other["id"], None, other))
+        assert await store.get_entity("", other["id"]) == other
+
+
+@pytest.mark.parametrize(
+    "types, scope",
+    [
+        (["https://example.org/A"], None),
+        (["https://example.org/A", "https://example.org/B"], ["/Seoul", "/Seoul/Jongno"]),
+        (['https://example.org/q"uote', "https://example.org/back\\slash"], ["/a,b", "/{c}"]),
+        (["https://example.org/NULL"], ["NULL", " spaced "]),
+    ],
+)
+async def test_types_and_scopes_columns_hold_the_entity_values(
+    store: Store, entity_id: str, types: list[str], scope: list[str] | None
+) -> None:
+    """The columns that filters will read hold exactly the document's types and scopes, after
+    insert, create_one and update."""
+    entity = make_entity(entity_id, type=types, **({"scope": scope} if scope else {}))
+    other = {**entity, "id": entity_id + ":one"}
+    async with store.transaction("") as uow:
+        await uow.insert([entity])
+    assert await store.create_one("", other, ChangeEvent("", CREATED, other["id"], None, other))
+    assert await _columns(store, entity_id) == (types, scope)
+    assert await _columns(store, other["id"]) == (types, scope)
+    changed = {**entity, "type": [*types, "https://example.org/Z"], "scope": ["/New"]}
+    async with store.transaction("") as uow:
+        await uow.update([changed])
+    assert await _columns(store, entity_id) == ([*types, "https://example.org/Z"], ["/New"])
+    assert await store.get_entity("", entity_id) == changed
+
+
+async def _columns(store: Store, entity_id: str) -> tuple[list[str], list[str] | None]:
+    from cityhub.storage.postgres.store import PostgresStore
+
+    if isinstance(store, PostgresStore):
+        row = await store.pool.fetchrow(
+            "SELECT types, scopes FROM entities WHERE tenant = '' AND id = $1", entity_id
+        )
+        assert row is not None
+        return list(row["types"]), None if row["scopes"] is None else list(row["scopes"])
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+    try:
+        found = conn.execute(
+            "SELECT types, scopes FROM entities WHERE tenant = '' AND id = ?", (entity_id,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return json.loads(found[0]), None if found[1] is None else json.loads(found[1])

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cityhub.api.common import hub_of, json_input, tenant_headers, tenant_of, termmap_for
-from cityhub.api.negotiation import item_context, json_response
+from cityhub.api.negotiation import empty_response, item_context, json_response
 from cityhub.api.params import options
 from cityhub.errors import BadRequestData, NgsiLdError
 from cityhub.jsonld.termmap import TermMap
@@ -47,7 +47,7 @@ def _response(result: BatchResult, tenant: str, created_status: bool) -> Respons
         return json_response(body, status=207, headers=headers)
     if created_status and result.created:
         return json_response(result.created, status=201, headers=headers)
-    return Response(status_code=204, headers=headers)
+    return empty_response(204, headers)
 
 
 async def batch_create(request: Request) -> Response:

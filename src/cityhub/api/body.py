@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -32,15 +33,53 @@ async def read_json(request: Request, max_bytes: int, max_depth: int) -> Any:
             raise PayloadTooLarge(f"The body exceeds the limit of {max_bytes} bytes")
     if not chunks:
         raise InvalidRequest("The request needs a JSON body")
+    raw = bytes(chunks)
     try:
-        body = orjson.loads(bytes(chunks))
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if max_depth < _ORJSON_DEPTH_LIMIT and "depth" in str(exc).lower():
             raise _too_deep(max_depth) from exc
         raise InvalidRequest(f"The body is not valid JSON: {exc}") from exc
-    if json_depth(body, max_depth) > max_depth:
-        raise _too_deep(max_depth)
+    check_structure(raw, body, max_depth)
     return body
+
+
+# Only the structure characters survive; brackets of either kind become ( and ).
+_BRACKETS = bytes.maketrans(b"[]{}", b"()()")
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
+_QUOTED = re.compile(rb'"[^"]*"')
+
+
+def check_structure(raw: bytes, body: Any, max_depth: int) -> None:
+    """Refuse a parsed body nesting deeper than ``max_depth`` or holding U+0000.
+
+    Works on the raw bytes, which orjson has already validated, at C speed: JSON text can only
+    carry U+0000 as the escape ``\\u0000``, so the object walk (``json_depth``) runs only when
+    that sequence occurs; otherwise the depth is that of the brackets left once the strings are
+    removed (``{"a": "[x", "b": [1]}`` → ``(())`` → 2).
+    """
+    if b"\\" in raw:
+        if b"\\u0000" in raw:
+            if json_depth(body, max_depth) > max_depth:
+                raise _too_deep(max_depth)
+            return
+        # Escaped backslashes first (left to right, as JSON reads them), then escaped quotes;
+        # any other escape loses its backslash in the translation below.
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = raw.translate(_BRACKETS, _NOT_STRUCTURE)
+    if b'"' in structure:
+        # Adjacent quotes close one string and open the next (or enclose an empty one): dropping
+        # them merges strings, whose contents go anyway.
+        structure = structure.replace(b'""', b"")
+        if b'"' in structure:
+            structure = _QUOTED.sub(b"", structure)
+    depth = 0
+    while structure:
+        depth += 1
+        if depth > max_depth:
+            raise _too_deep(max_depth)
+        # One pass removes every empty container, i.e. one level of the nesting tree.
+        structure = structure.replace(b"()", b"")
 
 
 def _too_deep(max_depth: int) -> BadRequestData:

@@ -18,18 +18,26 @@ from cityhub.api.common import (
     tenant_of,
     termmap_for,
 )
-from cityhub.api.negotiation import GEO_JSON, JSON, JSON_LD, json_response, negotiate
-from cityhub.api.params import flag, list_param, options, render_options
+from cityhub.api.negotiation import (
+    GEO_JSON,
+    JSON,
+    JSON_LD,
+    empty_response,
+    json_response,
+    negotiate,
+)
+from cityhub.api.params import DEFAULT_RENDER, flag, list_param, options, render_options
 from cityhub.errors import BadRequestData, ResourceNotFound
 from cityhub.model.changes import UpdateResult
 from cityhub.model.representation import geojson_feature, render_entity
 from cityhub.model.values import check_name
 
 LOCATION = "https://uri.etsi.org/ngsi-ld/location"
+_RETRIEVE_MEDIA = (JSON, JSON_LD, GEO_JSON)
 
 
 def _no_content(tenant: str) -> Response:
-    return Response(status_code=204, headers=tenant_headers(tenant))
+    return empty_response(204, tenant_headers(tenant))
 
 
 def _update_result(result: UpdateResult, tenant: str) -> Response:
@@ -51,17 +59,21 @@ async def create_entity(request: Request) -> Response:
     entity_id = await hub.entities.create_entity(tenant, data.body, tm)
     headers = {"Location": f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"}
     headers.update(tenant_headers(tenant))
-    return Response(status_code=201, headers=headers)
+    return empty_response(201, headers)
 
 
 async def retrieve_entity(request: Request) -> Response:
     """GET /entities/{entityId} — Retrieve Entity (5.7.1)."""
     hub, tenant = hub_of(request), tenant_of(request)
-    media = negotiate(request, (JSON, JSON_LD, GEO_JSON))
+    media = negotiate(request, _RETRIEVE_MEDIA)
     ctx, tm = await read_context(request)
-    render = render_options(request, tm)
-    wanted_types = list_param(request, "type")
-    geometry_name = request.query_params.get("geometryProperty")
+    has_query = bool(request.scope.get("query_string"))
+    if has_query:
+        render = render_options(request, tm)
+        wanted_types = list_param(request, "type")
+        geometry_name = request.query_params.get("geometryProperty")
+    else:
+        render, wanted_types, geometry_name = DEFAULT_RENDER, None, None
     entity = await hub.entities.retrieve_entity(tenant, request.path_params["entity_id"])
     if wanted_types is not None:
         expanded = {tm.expand(check_name(t, "Entity type")) for t in wanted_types}
@@ -69,7 +81,7 @@ async def retrieve_entity(request: Request) -> Response:
             raise ResourceNotFound(
                 f"Entity {entity['id']} is not of type {', '.join(wanted_types)}"
             )
-    attrs = list_param(request, "attrs")
+    attrs = list_param(request, "attrs") if has_query else None
     if attrs is not None and not any(tm.expand(name) in entity for name in attrs):
         # Query.attrs: an entity with none of the requested attributes is not found.
         raise ResourceNotFound(f"Entity {entity['id']} has none of the requested attributes")

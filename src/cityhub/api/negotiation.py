@@ -60,6 +60,21 @@ def negotiate(request: Request, offered: tuple[str, ...] = (JSON, JSON_LD)) -> s
     header = request.headers.get("accept")
     if not header:
         return offered[0]
+    key = (header, offered)
+    chosen = _negotiated.get(key)
+    if chosen is None:
+        chosen = _best_offer(header, offered)
+        if len(_negotiated) < _NEGOTIATED_LIMIT:
+            _negotiated[key] = chosen
+    return chosen
+
+
+# Clients send the same few Accept headers again and again.
+_negotiated: dict[tuple[str, tuple[str, ...]], str] = {}
+_NEGOTIATED_LIMIT = 1024
+
+
+def _best_offer(header: str, offered: tuple[str, ...]) -> str:
     ranges = _media_ranges(header)
     best: tuple[float, int, int] | None = None
     chosen = None
@@ -147,6 +162,23 @@ def item_context(item: Any, media: str, fallback: RequestContext) -> Any:
     return fallback.value
 
 
+class _PreparedResponse(Response):
+    """A response whose headers are built here, without Starlette's generic header pass."""
+
+    def __init__(self, body: bytes, status: int, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers
+
+
+def _link_header(url: str) -> bytes:
+    return f'<{url}>; rel="{CONTEXT_REL}"; type="{JSON_LD}"'.encode("latin-1")
+
+
+_CORE_LINK = _link_header(CORE_CONTEXT_URL)
+
+
 def json_response(
     content: Any,
     *,
@@ -161,7 +193,11 @@ def json_response(
     ``context`` is the value to embed for JSON-LD (None means the core context);
     ``context_url`` is what a Link header points at for JSON and GeoJSON.
     """
-    out_headers = dict(headers or {})
+    raw_headers = (
+        [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        if headers
+        else []
+    )
     if media == JSON_LD:
         value = context if context is not None else CORE_CONTEXT_URL
         if isinstance(content, list):
@@ -169,8 +205,17 @@ def json_response(
         elif isinstance(content, dict):
             content = {**content, "@context": value}
     else:
-        url = context_url or CORE_CONTEXT_URL
-        out_headers["Link"] = f'<{url}>; rel="{CONTEXT_REL}"; type="{JSON_LD}"'
-    return Response(
-        orjson.dumps(content), status_code=status, media_type=media, headers=out_headers
-    )
+        link = _link_header(context_url) if context_url else _CORE_LINK
+        raw_headers.append((b"link", link))
+    body = orjson.dumps(content)
+    raw_headers.append((b"content-length", str(len(body)).encode("latin-1")))
+    raw_headers.append((b"content-type", media.encode("latin-1")))
+    return _PreparedResponse(body, status, raw_headers)
+
+
+def empty_response(status: int, headers: dict[str, str]) -> Response:
+    """A response without a body (201 with Location, 204), as Starlette's Response builds it."""
+    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    if status >= 200 and status not in (204, 304):
+        raw_headers.append((b"content-length", b"0"))
+    return _PreparedResponse(b"", status, raw_headers)

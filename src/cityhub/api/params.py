@@ -55,13 +55,13 @@ def _projected(names: set[str], tm: TermMap) -> set[str]:
     return members
 
 
-_DEFAULT_RENDER = RenderOptions()
+DEFAULT_RENDER = RenderOptions()
 
 
 def render_options(request: Request, tm: TermMap) -> RenderOptions:
     """RenderOptions from options/format/attrs/pick/omit/lang (clause 6.3.7)."""
     if not request.scope.get("query_string"):
-        return _DEFAULT_RENDER
+        return DEFAULT_RENDER
     chosen = options(request, _RETRIEVE_OPTIONS)
     forms = {_FORMS[o] for o in chosen if o in _FORMS}
     fmt = request.query_params.get("format")

@@ -17,7 +17,15 @@ _COMPACT_CACHE_LIMIT = 20_000
 class TermMap:
     """Term → IRI expansion and IRI → term compaction for one active @context."""
 
-    __slots__ = ("_compact_cache", "_defined", "_inverse", "_prefixes", "terms", "vocab")
+    __slots__ = (
+        "_compact_cache",
+        "_defined",
+        "_inverse",
+        "_prefixes",
+        "checked_names",
+        "terms",
+        "vocab",
+    )
 
     def __init__(
         self,
@@ -33,6 +41,9 @@ class TermMap:
         self._defined = frozenset(terms) | reserved
         self._prefixes = sorted(prefixes.items(), key=lambda item: (len(item[0]), item[0]))
         self._compact_cache: dict[str, str] = {}
+        # Names the model layer has already validated, with their IRIs (see remember_name):
+        # the same few attribute names arrive on every request that uses this context.
+        self.checked_names: dict[str, str] = {}
         inverse: dict[str, str] = {}
         for term, iri in sorted(terms.items(), key=lambda item: (len(item[0]), item[0])):
             inverse.setdefault(iri, term)
@@ -76,6 +87,11 @@ class TermMap:
         if self.vocab is None:
             raise BadRequestData(f"Term {name!r} cannot be expanded: the @context has no @vocab")
         return self.vocab + name
+
+    def remember_name(self, name: str, iri: str) -> None:
+        """Record a validated attribute name or type and its expansion, within a bound."""
+        if len(self.checked_names) < _COMPACT_CACHE_LIMIT:
+            self.checked_names[name] = iri
 
     def compact(self, iri: str) -> str:
         """Compact an IRI to the shortest term, @vocab-relative name or compact IRI."""

@@ -20,6 +20,7 @@ from cityhub.model.values import (
     check_geometry,
     check_language_tag,
     check_name,
+    is_language_tag,
     is_uri,
     looks_like_geometry,
     normalize_datetime,
@@ -52,6 +53,8 @@ GEO_NAMES = frozenset(
 )
 
 Instance = dict[str, Any]
+ENTITY_MEMBERS = frozenset({"id", "type", "scope", "createdAt", "modifiedAt", "deletedAt"})
+IGNORED_MEMBERS = frozenset({"@context", "createdAt", "modifiedAt", "deletedAt"})
 # Kinds whose values may not carry urn:ngsi-ld:null inside them outside merge fragments.
 _NULL_CHECKED = frozenset({"Property", "LanguageProperty"})
 
@@ -78,10 +81,24 @@ def is_null_marker(raw: Any) -> bool:
     return False
 
 
+def attribute_iri(name: Any, tm: TermMap, what: str = "Attribute name") -> str:
+    """The IRI of an attribute name or type, checked (clause 4.6.2) the first time a TermMap
+    sees it; later requests with the same @context find it in ``tm.checked_names``."""
+    iri = tm.checked_names.get(name) if type(name) is str else None
+    if iri is None:
+        iri = tm.expand(check_name(name, what))
+        # parse_fragment looks names up before entity members: never cache those.
+        if name not in ENTITY_MEMBERS and name not in IGNORED_MEMBERS and name[0] != "@":
+            tm.remember_name(name, iri)
+    return iri
+
+
 def parse_attribute(
     name: str, iri: str, raw: Any, tm: TermMap, options: ParseOptions = STRICT
 ) -> list[Instance]:
     """All instances of one attribute from its compacted (normalized or concise) form."""
+    if type(raw) is dict:
+        return [parse_instance(name, iri, raw, tm, options)]
     items = raw if isinstance(raw, list) and _is_instance_array(raw) else [raw]
     instances = [parse_instance(name, iri, item, tm, options) for item in items]
     seen: set[str | None] = set()
@@ -101,19 +118,61 @@ def _is_instance_array(raw: list[Any]) -> bool:
     )
 
 
-_SIMPLE_MEMBERS = frozenset({"type", "value", "observedAt", "unitCode"})
 _SCALARS = (str, int, float, bool)
+# The common city-data shapes, checked without the general path: one value member with at most
+# observedAt and unitCode beside it (no datasetId, objectType, lang or sub-attributes).
+_FAST_MEMBERS = {
+    "Property": frozenset({"type", "value", "observedAt", "unitCode"}),
+    "GeoProperty": frozenset({"type", "value", "observedAt", "unitCode"}),
+    "Relationship": frozenset({"type", "object", "observedAt", "unitCode"}),
+    "LanguageProperty": frozenset({"type", "languageMap", "observedAt", "unitCode"}),
+}
 
 
-def _simple_property(name: str, raw: dict[str, Any]) -> Instance | None:
-    """The most common city-data shape, checked without the general path: a Property with a
-    scalar value and at most observedAt and unitCode. None when the shape is anything else."""
-    if raw.get("type") != "Property" or not raw.keys() <= _SIMPLE_MEMBERS:
+def _fast_instance(name: str, raw: dict[str, Any]) -> Instance | None:
+    """``raw`` parsed when it has one of the common shapes and is valid; None sends it to the
+    general path, which then finds (and names) any problem itself."""
+    kind = raw.get("type")
+    allowed = _FAST_MEMBERS.get(kind) if type(kind) is str else None
+    if allowed is None or not raw.keys() <= allowed:
         return None
-    value = raw.get("value")
-    if type(value) not in _SCALARS or value == NGSI_NULL:
-        return None
-    instance: Instance = {"type": "Property", "value": value}
+    if kind == "Property":
+        value = raw.get("value")
+        vtype = type(value)
+        if vtype in _SCALARS:
+            if value == NGSI_NULL:
+                return None
+        elif isinstance(value, list):
+            # Only members of JSON objects can hide urn:ngsi-ld:null (clause 5.5.4).
+            if value == [NGSI_NULL]:
+                return None
+            for item in value:
+                if type(item) not in _SCALARS:
+                    return None
+        elif isinstance(value, dict):
+            if _holds_ngsi_null(value):
+                return None
+        else:
+            return None
+        instance: Instance = {"type": "Property", "value": value}
+    elif kind == "Relationship":
+        value = raw.get("object")
+        if type(value) is not str or value == NGSI_NULL or not is_uri(value):
+            return None
+        instance = {"type": "Relationship", "object": value}
+    elif kind == "GeoProperty":
+        value = raw.get("value")
+        if type(value) is not dict:
+            return None
+        instance = {"type": "GeoProperty", "value": check_geometry(value, f"Attribute {name}")}
+    else:  # LanguageProperty
+        value = raw.get("languageMap")
+        if type(value) is not dict or not value:
+            return None
+        for tag, text in value.items():
+            if type(text) is not str or text == NGSI_NULL or not is_language_tag(tag):
+                return None
+        instance = {"type": "LanguageProperty", "languageMap": value}
     if "observedAt" in raw:
         instance["observedAt"] = normalize_datetime(raw["observedAt"], f"{name}.observedAt")
     if "unitCode" in raw:
@@ -129,9 +188,9 @@ def parse_instance(
 ) -> Instance:
     """One attribute instance; raises BadRequestData naming the attribute and the problem."""
     if type(raw) is dict:
-        simple = _simple_property(name, raw)
-        if simple is not None:
-            return simple
+        fast = _fast_instance(name, raw)
+        if fast is not None:
+            return fast
     if raw is None:
         raise BadRequestData(f"Attribute {name} has a null value")
     if not isinstance(raw, dict):
@@ -169,8 +228,9 @@ def parse_instance(
     for key, sub_raw in raw.items():
         if key in CORE_MEMBERS or key == "@context":
             continue
-        check_name(key, f"Sub-attribute name in {name}")
-        sub_iri = tm.expand(key)
+        sub_iri = tm.checked_names.get(key) or attribute_iri(
+            key, tm, f"Sub-attribute name in {name}"
+        )
         instance[sub_iri] = parse_attribute(f"{name}.{key}", sub_iri, sub_raw, tm, options)
     return instance
 
@@ -247,7 +307,16 @@ def _typed_value(name: str, kind: str, value: Any, options: ParseOptions) -> Ins
 
 def _holds_ngsi_null(value: Any) -> bool:
     """urn:ngsi-ld:null as a member value of a JSON object inside a value (clause 5.5.4)."""
-    stack = [value]
+    if isinstance(value, dict):
+        # The usual case: a flat object such as an address, settled without the stack.
+        members = value.values()
+        if NGSI_NULL in members:
+            return True
+        stack = [item for item in members if isinstance(item, dict | list)]
+    elif isinstance(value, list):
+        stack = [value]
+    else:
+        return False
     while stack:
         item = stack.pop()
         if isinstance(item, dict):

@@ -36,27 +36,38 @@ class UpdateResult:
 def stamp(instances: list[Instance], now: str, created: str | None = None) -> None:
     """Set createdAt/modifiedAt on instances and their sub-attributes (system attributes)."""
     for instance in instances:
+        subs = [sub for key, sub in instance.items() if ":" in key]
         instance["createdAt"] = created or instance.get("createdAt") or now
         instance["modifiedAt"] = now
-        for _, sub in attribute_items(instance):
+        for sub in subs:
             stamp(sub, now)
+
+
+def _stamp_new(container: dict[str, Any], now: str) -> None:
+    """createdAt = modifiedAt = now on every attribute instance, at any depth, of something
+    just parsed (parsing never keeps system attributes, so nothing older survives)."""
+    for key, instances in container.items():
+        if ":" in key:
+            for instance in instances:
+                if len(instance) > 2:  # more than type and value: maybe sub-attributes
+                    _stamp_new(instance, now)
+                instance["createdAt"] = now
+                instance["modifiedAt"] = now
 
 
 def new_entity(entity: Entity, now: str) -> Entity:
     """A freshly created entity with every system timestamp set."""
+    _stamp_new(entity, now)
     entity["createdAt"] = now
     entity["modifiedAt"] = now
-    for _, instances in attribute_items(entity):
-        stamp(instances, now, now)
     return entity
 
 
 def replace_entity(current: Entity, replacement: Entity, now: str) -> Entity:
     """Replace Entity (5.6.18): everything but id and createdAt comes from the replacement."""
+    _stamp_new(replacement, now)
     replacement["createdAt"] = current["createdAt"]
     replacement["modifiedAt"] = now
-    for _, instances in attribute_items(replacement):
-        stamp(instances, now, now)
     return replacement
 
 

@@ -11,12 +11,17 @@ from typing import Any
 
 from cityhub.errors import BadRequestData
 from cityhub.jsonld.termmap import TermMap
-from cityhub.model.attributes import STRICT, Instance, ParseOptions, parse_attribute
-from cityhub.model.values import check_name, check_scope, require_uri
+from cityhub.model.attributes import (
+    IGNORED_MEMBERS,
+    STRICT,
+    Instance,
+    ParseOptions,
+    attribute_iri,
+    parse_attribute,
+)
+from cityhub.model.values import check_scope, require_uri
 
 Entity = dict[str, Any]
-ENTITY_MEMBERS = frozenset({"id", "type", "scope", "createdAt", "modifiedAt", "deletedAt"})
-IGNORED_MEMBERS = frozenset({"@context", "createdAt", "modifiedAt", "deletedAt"})
 
 
 def attribute_items(container: dict[str, Any]) -> list[tuple[str, list[Instance]]]:
@@ -37,10 +42,19 @@ class Fragment:
 
 
 def parse_types(raw: Any, tm: TermMap) -> list[str]:
+    if type(raw) is str:
+        iri = tm.checked_names.get(raw)
+        if iri is not None:
+            return [iri]
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise BadRequestData("Entity type must not be empty")
-    return list(dict.fromkeys(tm.expand(check_name(item, "Entity type")) for item in items))
+    return list(dict.fromkeys(_type_iri(item, tm) for item in items))
+
+
+def _type_iri(item: Any, tm: TermMap) -> str:
+    iri = tm.checked_names.get(item) if type(item) is str else None
+    return iri if iri is not None else attribute_iri(item, tm, "Entity type")
 
 
 def parse_fragment(
@@ -50,27 +64,33 @@ def parse_fragment(
     if not isinstance(raw, dict):
         raise BadRequestData(f"{what} must be a JSON object")
     fragment = Fragment()
+    attributes, names = fragment.attributes, fragment.names
+    # Attribute names already validated with this TermMap; never id, type, scope or @-members.
+    known = tm.checked_names
     for key, value in raw.items():
-        if key in IGNORED_MEMBERS:
-            continue
-        if key == "id":
-            fragment.entity_id = require_uri(value, "Entity id")
-        elif key == "type":
-            fragment.types = parse_types(value, tm)
-        elif key == "scope":
-            if options.allow_null and value == "urn:ngsi-ld:null":
-                fragment.scope_null = True
-            else:
-                fragment.scope = check_scope(value)
-        else:
+        iri = known.get(key)
+        if iri is None:
+            if key in IGNORED_MEMBERS:
+                continue
+            if key == "id":
+                fragment.entity_id = require_uri(value, "Entity id")
+                continue
+            if key == "type":
+                fragment.types = parse_types(value, tm)
+                continue
+            if key == "scope":
+                if options.allow_null and value == "urn:ngsi-ld:null":
+                    fragment.scope_null = True
+                else:
+                    fragment.scope = check_scope(value)
+                continue
             if key.startswith("@"):
                 raise BadRequestData(f"{what} member {key!r} is not allowed in an entity")
-            check_name(key)
-            iri = tm.expand(key)
-            if iri in fragment.attributes:
-                raise BadRequestData(f"Attribute {key} appears twice under different names")
-            fragment.attributes[iri] = parse_attribute(key, iri, value, tm, options)
-            fragment.names[iri] = key
+            iri = attribute_iri(key, tm)
+        if iri in attributes:
+            raise BadRequestData(f"Attribute {key} appears twice under different names")
+        attributes[iri] = parse_attribute(key, iri, value, tm, options)
+        names[iri] = key
     return fragment
 
 

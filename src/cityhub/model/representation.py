@@ -91,9 +91,20 @@ def _render_instance(
     """
     kind = instance["type"]
     member = ATTRIBUTE_TYPES[kind]
+    value = instance[member]
+    if (
+        len(instance) == 4
+        and "modifiedAt" in instance
+        and "createdAt" in instance
+        and options.form == NORMALIZED
+        and not options.sys_attrs
+        and kind != "VocabProperty"
+        and (options.lang is None or kind != "LanguageProperty")
+    ):
+        # Nothing but the value member beside the timestamps: the usual stored instance.
+        return {"type": kind, member: value}
     out: dict[str, Any] = {}
     concise = options.form == CONCISE
-    value = instance[member]
     if not concise or (kind == "Property" and looks_like_geometry(value)):
         out["type"] = kind
     if kind == "VocabProperty":

@@ -84,7 +84,10 @@ def format_datetime(moment: datetime) -> str:
     Years always have four digits (``0999-01-01T00:00:00Z``), as ISO 8601 requires.
     """
     moment = moment.astimezone(UTC)
-    base = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T" + moment.strftime("%H:%M:%S")
+    base = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     micro = moment.microsecond
     if micro == 0:
         return base + "Z"
@@ -93,19 +96,38 @@ def format_datetime(moment: datetime) -> str:
     return f"{base}.{micro:06d}Z"
 
 
+# Devices report the same observedAt for many attributes and entities: each distinct text is
+# parsed once (the cache starts again when full, so it follows the current timestamps).
+_normalized: dict[str, str] = {}
+_NORMALIZED_LIMIT = 4096
+
+
 def normalize_datetime(text: Any, what: str) -> str:
-    return format_datetime(parse_datetime(text, what))
+    """``text`` as format_datetime writes it; BadRequestData when it is not a DateTime."""
+    if type(text) is str:
+        known = _normalized.get(text)
+        if known is not None:
+            return known
+    result = format_datetime(parse_datetime(text, what))
+    if len(_normalized) >= _NORMALIZED_LIMIT:
+        _normalized.clear()
+    _normalized[text] = result
+    return result
 
 
 def now_iso() -> str:
     """The current time as stored in createdAt/modifiedAt (always microseconds)."""
-    moment = datetime.now(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def is_language_tag(tag: Any) -> bool:
+    """A BCP 47 language tag or @none (clause 4.5.18)."""
+    return tag == "@none" or (isinstance(tag, str) and _LANGUAGE_TAG.match(tag) is not None)
 
 
 def check_language_tag(tag: Any, where: str = "") -> str:
     """A BCP 47 language tag or @none (clause 4.5.18); ``where`` prefixes the error detail."""
-    if tag == "@none" or (isinstance(tag, str) and _LANGUAGE_TAG.match(tag)):
+    if is_language_tag(tag):
         return str(tag)
     raise BadRequestData(f"{where}{tag!r} is not a valid language tag (BCP 47)")
 
