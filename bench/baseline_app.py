@@ -29,6 +29,8 @@ from urllib.parse import unquote
 import asyncpg
 import orjson
 
+from cityhub.storage.sqlite.functions import register as register_sqlite_functions
+
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -70,6 +72,7 @@ class Baseline:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            register_sqlite_functions(conn)  # the hub's schema has triggers that call them
             self.sqlite = conn
 
     async def close(self) -> None:

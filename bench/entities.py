@@ -48,6 +48,7 @@ import orjson
 
 from cityhub.settings import load_settings
 from cityhub.storage import create_store
+from cityhub.storage.sqlite.functions import register as register_sqlite_functions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -222,6 +223,7 @@ async def copy_seed_row(source: str, target: str) -> None:
         values = row.fetchone()
         src.close()
         dst = sqlite3.connect(target[len("sqlite:///") :])
+        register_sqlite_functions(dst)  # the schema's triggers call them
         with dst:
             dst.execute("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?)", values)
         dst.close()
@@ -678,7 +680,7 @@ def bench_store(store: str, workers: int, args: argparse.Namespace, wrk: str) ->
                 if check.status_code != 200:
                     raise RuntimeError(f"{side.label}: GET seed: {check.status_code} {check.text}")
             rows = []
-            for metric in TARGETS:
+            for metric in args.metrics:
                 # Hub and baseline alternate, so load from elsewhere on the box hits both alike.
                 best: dict[str, tuple[float, float]] = {}
                 for _ in range(args.rounds):
@@ -733,6 +735,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-clients", type=int, default=2, help="concurrent batch POSTs")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (cores shared)")
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs; best counts")
+    parser.add_argument(
+        "--only",
+        choices=["get", "post", "batch"],
+        nargs="+",
+        help="measure only these metrics (default: all three)",
+    )
     parser.add_argument("--quick", action="store_true", help="3 s runs and 20k entities")
     parser.add_argument("--profile", type=Path, help="directory for py-spy profiles of the hub")
     parser.add_argument(
@@ -741,6 +749,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="PostgreSQL admin URL; benchmark databases are created and dropped on its server",
     )
     args = parser.parse_args(argv)
+    names = {"get": "GET entity", "post": "POST entity", "batch": "batch upsert"}
+    args.metrics = [m for m in TARGETS if not args.only or m in {names[o] for o in args.only}]
     if args.quick:
         args.duration = min(args.duration, 3.0)
         args.entities = min(args.entities, 20_000)

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from cityhub import __version__
-from cityhub.api import batch, contexts, entities
+from cityhub.api import batch, contexts, discovery, entities, queries
 from cityhub.api.dispatch import hot_route, serve
 from cityhub.api.problems import http_error_handler, ngsi_ld_error_handler, unexpected_error_handler
 from cityhub.errors import NgsiLdError
@@ -57,7 +57,13 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
         finally:
             await the_hub.close()
 
-    api_routes = [*entities.routes(), *batch.routes(), *contexts.routes()]
+    api_routes = [
+        *entities.routes(),
+        *queries.routes(),
+        *batch.routes(),
+        *contexts.routes(),
+        *discovery.routes(),
+    ]
     app = HubApp(
         routes=[Mount(API_PREFIX, routes=api_routes), Route("/health", health)],
         exception_handlers={

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from cityhub.services.batch import BatchService
 from cityhub.services.contexts import ContextService
+from cityhub.services.discovery import DiscoveryService
 from cityhub.services.entities import EntityService
+from cityhub.services.queries import QueryService
 from cityhub.settings import Settings
 from cityhub.storage import create_store
 from cityhub.storage.base import Store
@@ -19,6 +21,8 @@ class Hub:
         self.contexts = ContextService(self.store, settings)
         self.entities = EntityService(self.store)
         self.batch = BatchService(self.store)
+        self.queries = QueryService(self.store, max_limit=settings.query_max_limit)
+        self.discovery = DiscoveryService(self.store)
 
     async def open(self, *, migrate: bool = True) -> None:
         await self.store.open()

@@ -58,6 +58,12 @@ class Settings:
     multi_tenancy: bool = _setting(
         True, "Honour the NGSILD-Tenant header; when false a tenant header gets 501."
     )
+    query_default_limit: int = _setting(
+        20, "Entities per page of a query when the request gives no limit (clause 5.5.9)."
+    )
+    query_max_limit: int = _setting(
+        1000, "Largest limit a query may ask for; above it the answer is TooManyResults (403)."
+    )
     sqlite_readers: int = _setting(4, "Reader connections in the SQLite pool (one writer besides).")
     pg_pool_size: int = _setting(10, "Connections in each worker's PostgreSQL pool.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")

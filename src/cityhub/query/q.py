@@ -248,15 +248,36 @@ class _Parser:
             pattern = self.text[start : self.pos]
         if not pattern:
             raise self.fail("expected a regular expression")
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise self.fail(f"invalid regular expression ({exc})") from exc
+        problem = regex_problem(pattern)
+        if problem:
+            raise self.fail(problem)
         return pattern
+
+
+# Groups both Python's re and PostgreSQL's AREs read alike: (?:…), look-arounds, and a
+# leading (?i). Others, such as named groups, are refused so no store behaves differently.
+_PORTABLE_GROUP = re.compile(r"\(\?(?::|=|!|<=|<!)")
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why a regular expression cannot be used in a query (q ~=, idPattern), or None.
+
+    The stores run them with Python's re (SQLite, in memory) and as PostgreSQL AREs, so only
+    their common syntax is accepted.
+    """
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"invalid regular expression ({exc})"
+    body = pattern[4:] if pattern.startswith("(?i)") else pattern
+    for found in re.finditer(r"(?<!\\)\(\?", body):
+        if not _PORTABLE_GROUP.match(body, found.start()):
+            return "regular expression uses a (?…) group other than (?:, (?=, (?!, (?<=, (?<!"
+    return None
 
 
 def _is_int_text(token: str) -> bool:
     return "." not in token and "e" not in token.lower()
 
 
-__all__ = ["QSyntaxError", "parse_q"]
+__all__ = ["QSyntaxError", "parse_q", "regex_problem"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cityhub.events import ChangeEvent, EventBus
+from cityhub.query.ast import EntityQuery
 
 Entity = dict[str, Any]
 DEFAULT_TENANT = ""
@@ -29,6 +30,43 @@ class ContextRecord:
     created_at: str
     last_usage: str | None = None
     hits: int = 0
+
+
+@dataclass
+class QueryResult:
+    """One page of a Query Entities answer (clause 5.7.2), ordered by entity id; ``total`` is
+    the number of all matching entities when it was asked for (count=true)."""
+
+    entities: list[Entity]
+    total: int | None = None
+    more: bool = False  # whether entities follow this page
+
+
+@dataclass
+class EntityTypeDetails:
+    """What the entities of one type hold (clauses 5.2.25, 5.2.26), all names as IRIs.
+
+    ``attributes`` maps each attribute IRI found on entities of the type to the attribute
+    types of its instances (``["Property", "Relationship"]``), both in code point order.
+    """
+
+    type_iri: str
+    entity_count: int
+    attributes: dict[str, list[str]]
+
+
+@dataclass
+class AttributeDetails:
+    """One attribute across a tenant's entities (clause 5.2.28), all names as IRIs.
+
+    ``instance_count`` counts attribute instances (every datasetId of a multi-attribute);
+    ``attribute_types`` and ``entity_types`` are in code point order.
+    """
+
+    attribute_iri: str
+    instance_count: int
+    attribute_types: list[str]
+    entity_types: list[str]
 
 
 class UnitOfWork(Protocol):
@@ -88,6 +126,12 @@ class Store(Protocol):
         """Read one entity outside any transaction."""
         ...
 
+    async def query_entities(
+        self, tenant: str, query: EntityQuery, *, count: bool = False
+    ) -> QueryResult:
+        """Entities matching every filter of ``query``, compiled to SQL (storage/sql)."""
+        ...
+
     async def put_context(self, record: ContextRecord) -> None: ...
 
     async def get_context(self, local_id: str) -> ContextRecord | None: ...
@@ -99,3 +143,27 @@ class Store(Protocol):
     async def delete_context(self, local_id: str) -> bool: ...
 
     async def touch_context(self, local_id: str, when: str) -> None: ...
+
+    # --- discovery (clauses 5.7.5–5.7.10), computed in SQL over the current entities ---------
+
+    async def entity_types(self, tenant: str) -> list[str]:
+        """The type IRIs of the tenant's entities, in code point order."""
+        ...
+
+    async def entity_type_details(
+        self, tenant: str, type_iri: str | None = None
+    ) -> list[EntityTypeDetails]:
+        """Each entity type of the tenant (only ``type_iri`` when given; then [] when no
+        entity has it), in type IRI order."""
+        ...
+
+    async def attribute_names(self, tenant: str) -> list[str]:
+        """The attribute IRIs the tenant's entities hold, in code point order."""
+        ...
+
+    async def attribute_details(
+        self, tenant: str, attr_iri: str | None = None
+    ) -> list[AttributeDetails]:
+        """Each attribute of the tenant's entities (only ``attr_iri`` when given; then []
+        when no entity holds it), in attribute IRI order."""
+        ...

@@ -18,9 +18,14 @@ from typing import Any
 import asyncpg
 import orjson
 
+from cityhub.errors import BadRequestData
 from cityhub.events import ChangeEvent, EventBus
-from cityhub.storage.base import ContextRecord, Entity
+from cityhub.query.ast import EntityQuery
+from cityhub.storage.base import ContextRecord, Entity, QueryResult
 from cityhub.storage.migrations import bundled_migrations
+from cityhub.storage.postgres import discovery
+from cityhub.storage.postgres.query_sql import PostgresDialect
+from cityhub.storage.sql.compiler import Params, compile_where
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +330,32 @@ class PostgresStore:
         )
         return doc
 
+    async def query_entities(
+        self, tenant: str, query: EntityQuery, *, count: bool = False
+    ) -> QueryResult:
+        """Query Entities (clause 5.7.2) in one SQL statement (storage/postgres/query_sql.py)."""
+        params = Params("postgres")
+        tenant_param = params.add(tenant)
+        where = compile_where(query, PostgresDialect(params))
+        matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
+        filters = list(params.values)
+        page_sql = (
+            f"SELECT e.doc {matching} ORDER BY e.id"
+            f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
+        )
+        try:
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(page_sql, *params.values) if query.limit > 0 else []
+                total = (
+                    await conn.fetchval(f"SELECT count(*) {matching}", *filters) if count else None
+                )
+        except asyncpg.DataError as exc:
+            # A value PostgreSQL refuses to evaluate, e.g. a regular expression that Python
+            # accepts but PostgreSQL's ARE syntax does not (class 22, data exception).
+            raise BadRequestData(f"The query cannot be evaluated: {exc}") from exc
+        more = len(rows) > query.limit
+        return QueryResult([row["doc"] for row in rows[: query.limit]], total, more)
+
     # --- @context registry -------------------------------------------------------------
 
     async def put_context(self, record: ContextRecord) -> None:
@@ -374,3 +405,25 @@ class PostgresStore:
             local_id,
             when,
         )
+
+    # --- discovery (clauses 5.7.5–5.7.10), one pooled connection (storage/postgres/discovery.py)
+
+    async def entity_types(self, tenant: str) -> list[str]:
+        async with self.pool.acquire() as conn:
+            return await discovery.entity_types(conn, tenant)
+
+    async def entity_type_details(
+        self, tenant: str, type_iri: str | None = None
+    ) -> list[discovery.EntityTypeDetails]:
+        async with self.pool.acquire() as conn:
+            return await discovery.entity_type_details(conn, tenant, type_iri)
+
+    async def attribute_names(self, tenant: str) -> list[str]:
+        async with self.pool.acquire() as conn:
+            return await discovery.attribute_names(conn, tenant)
+
+    async def attribute_details(
+        self, tenant: str, attr_iri: str | None = None
+    ) -> list[discovery.AttributeDetails]:
+        async with self.pool.acquire() as conn:
+            return await discovery.attribute_details(conn, tenant, attr_iri)

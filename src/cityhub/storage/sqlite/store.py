@@ -18,10 +18,16 @@ from typing import Any, TypeVar
 
 import orjson
 
+from cityhub.errors import BadRequestData
 from cityhub.events import ChangeEvent, EventBus
 from cityhub.model.values import now_iso
-from cityhub.storage.base import ContextRecord, Entity
+from cityhub.query.ast import EntityQuery
+from cityhub.storage.base import ContextRecord, Entity, QueryResult
 from cityhub.storage.migrations import bundled_migrations
+from cityhub.storage.sql.compiler import Params, compile_where
+from cityhub.storage.sqlite import discovery
+from cityhub.storage.sqlite.functions import register as register_functions
+from cityhub.storage.sqlite.query_sql import SqliteDialect
 
 T = TypeVar("T")
 
@@ -42,7 +48,24 @@ def _connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
+    register_functions(conn)
     return conn
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script's statements (trigger bodies hold semicolons of their own)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(
+        not line.strip() or line.strip().startswith("--") for line in pending.splitlines()
+    ):
+        raise ValueError(f"Incomplete SQL statement in migration: {pending[:80]!r}")
+    return statements
 
 
 def _begin(conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -286,9 +309,8 @@ class SqliteStore:
                 for name, sql in migrations:
                     if name in done:
                         continue
-                    for statement in sql.split(";\n"):
-                        if statement.strip():
-                            conn.execute(statement)
+                    for statement in _statements(sql):
+                        conn.execute(statement)
                     conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now_iso()))
                     applied.append(name)
                 conn.execute("COMMIT")
@@ -424,6 +446,37 @@ class SqliteStore:
         )
         return None if row is None else _row_entity(row[0])
 
+    async def query_entities(
+        self, tenant: str, query: EntityQuery, *, count: bool = False
+    ) -> QueryResult:
+        """Query Entities (clause 5.7.2) in SQL on a reader thread (storage/sqlite/query_sql.py)."""
+        params = Params("sqlite")
+        tenant_param = params.add(tenant)
+        where = compile_where(query, SqliteDialect(tenant_param, params))
+        matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
+        page_sql = (
+            f"SELECT e.doc {matching} ORDER BY e.id"
+            f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
+        )
+        values = params.values
+
+        def work(conn: sqlite3.Connection) -> QueryResult:
+            try:
+                docs = conn.execute(page_sql, values).fetchall() if query.limit > 0 else []
+                total = None
+                if count:
+                    total = conn.execute(f"SELECT count(*) {matching}", values[:-2]).fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "user-defined function raised exception" not in str(exc):
+                    raise
+                # A registered function (geometry check, regex) could not evaluate a value.
+                raise BadRequestData(f"The query cannot be evaluated: {exc}") from exc
+            more = len(docs) > query.limit
+            entities = [_row_entity(row[0]) for row in docs[: query.limit]]
+            return QueryResult(entities, total, more)
+
+        return await self._on_reader(work)
+
     # --- @context registry -------------------------------------------------------------
 
     async def put_context(self, record: ContextRecord) -> None:
@@ -486,3 +539,25 @@ class SqliteStore:
 
         async with self._write_lock:
             await self._on_writer(work)
+
+    # --- discovery (clauses 5.7.5–5.7.10), on a reader thread (storage/sqlite/discovery.py) ---
+
+    async def entity_types(self, tenant: str) -> list[str]:
+        return await self._on_reader(lambda conn: discovery.entity_types(conn, tenant))
+
+    async def entity_type_details(
+        self, tenant: str, type_iri: str | None = None
+    ) -> list[discovery.EntityTypeDetails]:
+        return await self._on_reader(
+            lambda conn: discovery.entity_type_details(conn, tenant, type_iri)
+        )
+
+    async def attribute_names(self, tenant: str) -> list[str]:
+        return await self._on_reader(lambda conn: discovery.attribute_names(conn, tenant))
+
+    async def attribute_details(
+        self, tenant: str, attr_iri: str | None = None
+    ) -> list[discovery.AttributeDetails]:
+        return await self._on_reader(
+            lambda conn: discovery.attribute_details(conn, tenant, attr_iri)
+        )

@@ -1,0 +1,268 @@
+"""Query Entities: ``GET /entities`` and ``POST /entityOperations/query`` (clause 5.7.2).
+
+URL parameters (or the Query body, clause 5.2.23) become one ``EntityQuery`` with every name
+resolved through the request's @context; the store runs it as one SQL query; the page is
+rendered like Retrieve Entity renders one entity, with ``NGSILD-Results-Count`` (count=true,
+clause 6.3.13) and ``Link`` headers to the next and previous pages (clause 5.5.9).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cityhub.api.common import (
+    hub_of,
+    json_input,
+    read_context,
+    tenant_headers,
+    tenant_of,
+    termmap_for,
+)
+from cityhub.api.negotiation import GEO_JSON, JSON, JSON_LD, json_response, negotiate
+from cityhub.api.params import flag, list_param, render_options
+from cityhub.errors import BadRequestData
+from cityhub.jsonld.termmap import TermMap
+from cityhub.model.representation import RenderOptions, geojson_feature, parse_lang, render_entity
+from cityhub.model.values import check_name, require_uri
+from cityhub.query.ast import EntityQuery, EntitySelector, GeoQuery
+from cityhub.query.geo import geo_query_from_json, parse_geo_query
+from cityhub.query.q import parse_q, regex_problem
+from cityhub.query.resolve import resolve_geo, resolve_q, resolve_types
+from cityhub.query.scope import parse_scope_query
+from cityhub.query.types import parse_type_expression
+from cityhub.storage.base import QueryResult
+
+LOCATION = "https://uri.etsi.org/ngsi-ld/location"
+_MEDIA = (JSON, JSON_LD, GEO_JSON)
+_SELECTING = (
+    "type",
+    "id",
+    "idPattern",
+    "attrs",
+    "q",
+    "georel",
+    "geometry",
+    "coordinates",
+    "scopeQ",
+)
+
+
+def _integer(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]+", raw):
+        raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
+    return int(raw)
+
+
+def _id_pattern(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise BadRequestData("idPattern must be a non-empty regular expression")
+    problem = regex_problem(raw)
+    if problem:
+        raise BadRequestData(f"idPattern: {problem}")
+    return raw
+
+
+def _ids(items: list[Any]) -> tuple[str, ...]:
+    return tuple(require_uri(item, "Entity id") for item in items)
+
+
+def _attrs(names: list[Any], tm: TermMap) -> frozenset[str]:
+    checked = []
+    for name in names:
+        if not isinstance(name, str):
+            raise BadRequestData("attrs must be attribute names")
+        checked.append(tm.expand(check_name(name)))
+    return frozenset(checked)
+
+
+def _page(request: Request) -> tuple[int, int]:
+    settings = hub_of(request).settings
+    return _integer(request, "limit", settings.query_default_limit), _integer(request, "offset", 0)
+
+
+async def query_entities(request: Request) -> Response:
+    """GET /entities — Query Entities (5.7.2)."""
+    media = negotiate(request, _MEDIA)
+    ctx, tm = await read_context(request)
+    params = request.query_params
+    if not any(name in params for name in _SELECTING):
+        raise BadRequestData(
+            "Query Entities needs at least one of type, id, idPattern, attrs, q, geoQ, scopeQ"
+        )
+    type_text = params.get("type")
+    ids = list_param(request, "id")
+    attrs = list_param(request, "attrs")
+    q_text = params.get("q")
+    scope_text = params.get("scopeQ")
+    geo = parse_geo_query(
+        params.get("georel"),
+        params.get("geometry"),
+        params.get("coordinates"),
+        params.get("geoproperty"),
+    )
+    limit, offset = _page(request)
+    query = EntityQuery(
+        types=resolve_types(parse_type_expression(type_text), tm)
+        if type_text is not None
+        else None,
+        ids=_ids(ids) if ids is not None else None,
+        id_pattern=_id_pattern(params["idPattern"]) if "idPattern" in params else None,
+        attrs=_attrs(attrs, tm) if attrs is not None else None,
+        q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
+        geo=resolve_geo(geo, tm) if geo is not None else None,
+        scope=parse_scope_query(scope_text) if scope_text is not None else None,
+        limit=limit,
+        offset=offset,
+    )
+    render = render_options(request, tm)
+    return await _answer(request, media, ctx.value, tm, query, render)
+
+
+async def query_batch(request: Request) -> Response:
+    """POST /entityOperations/query — Query Entities with a Query body (5.7.2, 5.2.23)."""
+    media = negotiate(request, _MEDIA)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    body = data.body
+    if not isinstance(body, dict):
+        raise BadRequestData("The body must be a Query object")
+    if body.get("type") != "Query":
+        raise BadRequestData('A Query object needs "type": "Query"')
+    selectors = None
+    if "entities" in body:
+        selectors = tuple(_selector(item, tm) for item in _list(body["entities"], "entities"))
+    attrs = _list(body["attrs"], "attrs") if "attrs" in body else None
+    q_text = _text(body, "q")
+    scope_text = _text(body, "scopeQ")
+    geo: GeoQuery | None = geo_query_from_json(body["geoQ"]) if "geoQ" in body else None
+    if not (selectors or attrs or q_text or scope_text or geo):
+        raise BadRequestData("A Query needs at least one of entities, attrs, q, geoQ, scopeQ")
+    limit, offset = _page(request)
+    query = EntityQuery(
+        selectors=selectors,
+        attrs=_attrs(attrs, tm) if attrs is not None else None,
+        q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
+        geo=resolve_geo(geo, tm) if geo is not None else None,
+        scope=parse_scope_query(scope_text) if scope_text is not None else None,
+        limit=limit,
+        offset=offset,
+    )
+    render = render_options(request, tm)
+    if attrs is not None:
+        kept = _attrs(attrs, tm)
+        render = dataclasses.replace(
+            render, keep=kept if render.keep is None else render.keep & kept
+        )
+    lang = _text(body, "lang")
+    if lang is not None:
+        render = dataclasses.replace(render, lang=parse_lang(lang) or None)
+    context = data.context.value
+    return await _answer(request, media, context, tm, query, render)
+
+
+def _list(raw: Any, name: str) -> list[Any]:
+    if not isinstance(raw, list) or not raw:
+        raise BadRequestData(f"{name} must be a non-empty array")
+    return raw
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    raw = body.get(name)
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise BadRequestData(f"{name} must be a string")
+    return raw
+
+
+def _selector(raw: Any, tm: TermMap) -> EntitySelector:
+    """EntitySelector (clause 5.2.33): type is required, id and idPattern optional."""
+    if not isinstance(raw, dict):
+        raise BadRequestData("Each item of entities must be an EntitySelector object")
+    unknown = set(raw) - {"id", "idPattern", "type"}
+    if unknown:
+        raise BadRequestData(f"Unknown EntitySelector member {sorted(unknown)[0]!r}")
+    type_text = raw.get("type")
+    if not isinstance(type_text, str):
+        raise BadRequestData("An EntitySelector needs a type")
+    ids = None
+    if "id" in raw:
+        ids = _ids(raw["id"] if isinstance(raw["id"], list) else [raw["id"]])
+    return EntitySelector(
+        types=resolve_types(parse_type_expression(type_text), tm),
+        ids=ids,
+        id_pattern=_id_pattern(raw["idPattern"]) if "idPattern" in raw else None,
+    )
+
+
+async def _answer(
+    request: Request,
+    media: str,
+    context: Any,
+    tm: TermMap,
+    query: EntityQuery,
+    render: RenderOptions,
+) -> Response:
+    hub, tenant = hub_of(request), tenant_of(request)
+    count = flag(request, "count")
+    flag(request, "local")  # no context sources yet: a local query is every query
+    result: QueryResult = await hub.queries.query_entities(tenant, query, count=count)
+    rendered = [render_entity(entity, tm, render) for entity in result.entities]
+    body: Any = rendered
+    if media == GEO_JSON:
+        name = request.query_params.get("geometryProperty")
+        geometry_iri = tm.expand(check_name(name)) if name else LOCATION
+        body = {
+            "type": "FeatureCollection",
+            "features": [
+                geojson_feature(entity, item, geometry_iri)
+                for entity, item in zip(result.entities, rendered, strict=True)
+            ],
+        }
+    headers = tenant_headers(tenant)
+    if result.total is not None:
+        headers["NGSILD-Results-Count"] = str(result.total)
+    links = _page_links(request, query, result)
+    if links:
+        headers["Link"] = links
+    return json_response(
+        body,
+        media=media,
+        context=context,
+        context_url=context if isinstance(context, str) else None,
+        headers=headers,
+    )
+
+
+def _page_links(request: Request, query: EntityQuery, result: QueryResult) -> str:
+    """Link header values for the previous and next pages (clause 5.5.9)."""
+    links = []
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+    base = request.url.path
+
+    def link(offset: int, rel: str) -> str:
+        query_string = urlencode([*items, ("offset", str(offset))])
+        return f'<{base}?{query_string}>; rel="{rel}"'
+
+    if query.offset > 0 and query.limit > 0:
+        links.append(link(max(0, query.offset - query.limit), "prev"))
+    if result.more and query.limit > 0:
+        links.append(link(query.offset + query.limit, "next"))
+    return ", ".join(links)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/entities", query_entities, methods=["GET"]),
+        Route("/entityOperations/query", query_batch, methods=["POST"]),
+    ]

@@ -1,0 +1,128 @@
+"""Geo-query relations between one stored geometry and a query geometry (clause 4.10).
+
+The one implementation behind ``query.evaluate`` and SQLite's ``cityhub_geo_match``, and the
+model PostgreSQL is held to: the OGC predicates (within, contains, intersects, equals,
+disjoint, overlaps) on lon/lat as planar coordinates, as PostGIS ``geometry`` computes them;
+``near`` distances in metres on the sphere of radius 6,371,008.77 m with great-circle edges,
+as PostGIS ``geography`` computes them with ``use_spheroid = false``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+EARTH_RADIUS_M = 6_371_008.7714
+
+Vector = tuple[float, float, float]
+
+_PREDICATES = {
+    "within": shapely.within,
+    "contains": shapely.contains,
+    "intersects": shapely.intersects,
+    "equals": shapely.equals,
+    "disjoint": shapely.disjoint,
+    "overlaps": shapely.overlaps,
+}
+
+
+def relates(
+    georel: str,
+    stored: BaseGeometry,
+    query: BaseGeometry,
+    max_distance: float | None = None,
+    min_distance: float | None = None,
+) -> bool:
+    """Whether ``stored`` (an entity's geometry) relates to ``query`` as ``georel`` says."""
+    if georel == "near":
+        distance = sphere_distance(stored, query)
+        if max_distance is not None:
+            return distance <= max_distance
+        return distance >= (min_distance or 0.0)
+    return bool(_PREDICATES[georel](stored, query))
+
+
+@lru_cache(maxsize=256)
+def shape_of_json(text: str) -> BaseGeometry:
+    """A GeoJSON geometry text as a shapely geometry (the query side repeats: cached)."""
+    return shape_of(orjson.loads(text))
+
+
+def shape_of(geometry: dict[str, Any]) -> BaseGeometry:
+    return shapely.from_geojson(orjson.dumps(geometry))
+
+
+# --- distances on the sphere ---------------------------------------------------------
+
+
+def _vector(lon: float, lat: float) -> Vector:
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+def _cross(a: Vector, b: Vector) -> Vector:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _dot(a: Vector, b: Vector) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _norm(a: Vector) -> float:
+    return math.sqrt(_dot(a, a))
+
+
+def _angle(a: Vector, b: Vector) -> float:
+    return math.atan2(_norm(_cross(a, b)), _dot(a, b))
+
+
+def _point_arc(p: Vector, a: Vector, b: Vector) -> float:
+    """Angle from p to the shorter great-circle arc a–b."""
+    normal = _cross(a, b)
+    length = _norm(normal)
+    if length < 1e-15:
+        return min(_angle(p, a), _angle(p, b))
+    n = (normal[0] / length, normal[1] / length, normal[2] / length)
+    off = _dot(p, n)
+    foot = (p[0] - off * n[0], p[1] - off * n[1], p[2] - off * n[2])
+    if _dot(_cross(a, foot), n) >= 0 and _dot(_cross(foot, b), n) >= 0:
+        return math.atan2(abs(off), _norm(foot))
+    return min(_angle(p, a), _angle(p, b))
+
+
+def _parts(geometry: BaseGeometry) -> Iterator[list[Vector]]:
+    """Vertex chains: a point is a chain of one, a polygon one chain per ring."""
+    for part in getattr(geometry, "geoms", [geometry]):
+        if part.geom_type == "Polygon":
+            rings = [part.exterior, *part.interiors]
+            for ring in rings:
+                yield [_vector(x, y) for x, y, *_ in ring.coords]
+        elif part.geom_type in {"Point", "LineString", "LinearRing"}:
+            yield [_vector(x, y) for x, y, *_ in part.coords]
+        else:  # a GeometryCollection nested in a collection
+            yield from _parts(part)
+
+
+def _chain_distance(points: list[Vector], chain: list[Vector]) -> float:
+    if len(chain) == 1:
+        return min(_angle(p, chain[0]) for p in points)
+    return min(_point_arc(p, chain[i], chain[i + 1]) for p in points for i in range(len(chain) - 1))
+
+
+def sphere_distance(a: BaseGeometry, b: BaseGeometry) -> float:
+    """Shortest distance in metres between two lon/lat geometries on the sphere; 0 when they
+    intersect (a point inside a polygon, crossing lines)."""
+    if shapely.intersects(a, b):
+        return 0.0
+    chains_a, chains_b = list(_parts(a)), list(_parts(b))
+    best = math.inf
+    for ca in chains_a:
+        for cb in chains_b:
+            best = min(best, _chain_distance(ca, cb), _chain_distance(cb, ca))
+    return best * EARTH_RADIUS_M

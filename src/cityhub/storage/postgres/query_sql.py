@@ -1,0 +1,145 @@
+"""The PostgreSQL dialect of the query compiler: jsonb over ``entities.doc`` through the
+small SQL functions of migration 003 (``cityhub_elements``, ``cityhub_q_root``,
+``cityhub_q_flat``, ``cityhub_instant``), GIN indexes on types and scopes, and PostGIS on the
+``entity_geo`` table the entities' triggers keep.
+
+Entity alias ``e``; instance aliases ``i0``, ``i1``, … are jsonb values.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from cityhub.query.ast import GeoQuery, Path, ScopeMatch
+from cityhub.storage.sql.compiler import Params, Predicate, Target
+from cityhub.storage.sql.scopes import scope_regex
+
+_GEORELS = {
+    "within": "ST_Within",
+    "contains": "ST_Contains",
+    "intersects": "ST_Intersects",
+    "equals": "ST_Equals",
+    "disjoint": "ST_Disjoint",
+    "overlaps": "ST_Overlaps",
+}
+
+
+def _target(v: str) -> Target:
+    return Target(
+        is_number=f"jsonb_typeof({v}) = 'number'",
+        number=f"(CASE WHEN jsonb_typeof({v}) = 'number' THEN ({v})::numeric END)",
+        is_string=f"jsonb_typeof({v}) = 'string'",
+        string=f"({v} #>> '{{}}') COLLATE \"C\"",
+        is_true=f"{v} = 'true'::jsonb",
+        is_false=f"{v} = 'false'::jsonb",
+        instant=(
+            f"(CASE WHEN jsonb_typeof({v}) = 'string' THEN cityhub_instant({v} #>> '{{}}') END)"
+        ),
+    )
+
+
+class PostgresDialect:
+    def __init__(self, params: Params) -> None:
+        self.params = params
+
+    def types_any(self, iris: list[str]) -> str:
+        return f"e.types && {self.params.add(iris)}::text[]"
+
+    def types_all(self, iris: list[str]) -> str:
+        return f"e.types @> {self.params.add(iris)}::text[]"
+
+    def ids(self, ids: list[str]) -> str:
+        return f"e.id = ANY({self.params.add(ids)}::text[])"
+
+    def id_pattern(self, pattern: str) -> str:
+        return f"e.id ~ {self.params.add(pattern)}"
+
+    def attrs_any(self, iris: list[str]) -> str:
+        return f"e.doc ?| {self.params.add(iris)}::text[]"
+
+    def scope(self, match: ScopeMatch) -> str:
+        if all(s not in {"+", "#"} for s in match.segments):
+            scope = "/" + "/".join(match.segments)
+            return f"e.scopes @> ARRAY[{self.params.add(scope)}::text]"
+        pattern = self.params.add(scope_regex(match))
+        return f"EXISTS (SELECT 1 FROM unnest(e.scopes) s WHERE s ~ {pattern})"
+
+    def geo(self, geo: GeoQuery) -> str:
+        attr = self.params.add(geo.geoproperty)
+        geometry = self.params.add(orjson.dumps(geo.geometry).decode())
+        query = f"ST_Force2D(ST_GeomFromGeoJSON({geometry}))"
+        if geo.georel == "near":
+            if geo.max_distance is not None:
+                distance = self.params.add(float(geo.max_distance))
+                test = f"ST_DWithin(g.geom::geography, {query}::geography, {distance}, false)"
+            else:
+                distance = self.params.add(float(geo.min_distance or 0))
+                test = f"ST_Distance(g.geom::geography, {query}::geography, false) >= {distance}"
+        else:
+            test = f"{_GEORELS[geo.georel]}(g.geom, {query})"
+        return (
+            "EXISTS (SELECT 1 FROM entity_geo g WHERE g.tenant = e.tenant"
+            f" AND g.entity_id = e.id AND g.attr = {attr} AND {test})"
+        )
+
+    # --- q ----------------------------------------------------------------------------
+
+    def _instances(self, path: Path) -> tuple[str, str]:
+        sources = []
+        parent = "e.doc"
+        alias = "e"
+        for depth, name in enumerate(path.attribute_names):
+            alias = f"i{depth}"
+            sources.append(f"cityhub_elements({parent} -> {self.params.add(name)}) {alias}")
+            parent = alias
+        return ", ".join(sources), alias
+
+    def exists(self, path: Path) -> str:
+        if len(path.attribute_names) == 1 and not path.keys and path.member is None:
+            return f"(e.doc ? {self.params.add(path.names[0])})"
+        sources, i = self._instances(path)
+        if path.member is not None:
+            test = f"{i} ? '{path.member}'"
+        elif path.keys:
+            keys = self.params.add(list(path.keys))
+            test = f"(cityhub_q_root({i}) #> {keys}::text[]) IS NOT NULL"
+        else:
+            test = "true"
+        return f"EXISTS (SELECT 1 FROM {sources} WHERE {test})"
+
+    def any_target(self, path: Path, predicate: Predicate, strings_possible: bool) -> str:
+        sources, i = self._instances(path)
+        if path.member is not None:
+            v = f"({i} -> '{path.member}')"
+            test = f"jsonb_typeof({v}) NOT IN ('array', 'object') AND {predicate(_target(v))}"
+            return f"EXISTS (SELECT 1 FROM {sources} WHERE {test})"
+        if path.keys:
+            keys = self.params.add(list(path.keys))
+            root = f"cityhub_q_root({i}) #> {keys}::text[]"
+            language = "false"
+        else:
+            root = f"cityhub_q_root({i})"
+            language = f"({i} ->> 'type') = 'LanguageProperty'"
+        branches = [
+            f"EXISTS (SELECT 1 FROM cityhub_q_flat({root}, {language}) t"
+            f" WHERE {predicate(_target('t'))})"
+        ]
+        if not path.keys:
+            listed = _target("(o -> 'object')")
+            branches.append(
+                f"(({i} ->> 'type') = 'ListRelationship' AND EXISTS (SELECT 1 FROM"
+                f" cityhub_elements({i} -> 'objectList') o WHERE jsonb_typeof(o) = 'object'"
+                f" AND {predicate(listed)}))"
+            )
+            if strings_possible:
+                branches.append(
+                    f"(({i} ->> 'type') = 'LanguageProperty' AND EXISTS (SELECT 1 FROM"
+                    f" jsonb_each(CASE WHEN jsonb_typeof({i} -> 'languageMap') = 'object'"
+                    f" THEN {i} -> 'languageMap' ELSE '{{}}'::jsonb END) l,"
+                    " cityhub_elements(l.value) t WHERE jsonb_typeof(t) NOT IN"
+                    f" ('array', 'object') AND {predicate(_target('t'))}))"
+                )
+        return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
+
+    def regex(self, text: str, pattern_param: str) -> str:
+        return f"{text} ~ {pattern_param}"

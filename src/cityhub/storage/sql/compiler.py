@@ -1,0 +1,283 @@
+"""Compile an ``EntityQuery`` (query/ast.py) to a SQL WHERE clause with bind parameters.
+
+The boolean structure, literal typing and comparison rules live here once; a ``Dialect``
+says how its backend reaches into the stored document (JSON1 on SQLite, jsonb on PostgreSQL),
+matches scopes and geometries. The matching semantics are those of query/ast.py's docstring;
+``tests/query/test_differential.py`` holds both dialects and ``query.evaluate`` to them.
+Values are always bind parameters; only IRIs and JSON paths built from them are checked
+text, and those are bound too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, Protocol
+
+from cityhub.errors import BadRequestData
+from cityhub.query.ast import (
+    And,
+    Compare,
+    EntityQuery,
+    EntitySelector,
+    Exists,
+    Expr,
+    GeoQuery,
+    Or,
+    Path,
+    Pattern,
+    Range,
+    ScopeAny,
+    ScopeExpr,
+    ScopeMatch,
+    TypeAll,
+    TypeAny,
+    TypeExpr,
+    TypeName,
+    Uri,
+    Value,
+)
+from cityhub.query.instants import datetime_micros
+
+
+class Params:
+    """Bind parameters in order; placeholders are numbered (``?3`` or ``$3``) so the SQL text
+    may use them in any order."""
+
+    def __init__(self, style: str) -> None:
+        self.style = style
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        n = len(self.values)
+        return f"${n}" if self.style == "postgres" else f"?{n}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """SQL expressions for one candidate target element: its JSON kind tests and values."""
+
+    is_number: str
+    number: str
+    is_string: str
+    string: str
+    is_true: str
+    is_false: str
+    instant: str  # microseconds since the epoch, NULL unless a date-time string
+
+
+Predicate = Callable[[Target], str]
+
+
+class Dialect(Protocol):
+    params: Params
+
+    def types_any(self, iris: list[str]) -> str: ...
+
+    def types_all(self, iris: list[str]) -> str: ...
+
+    def ids(self, ids: list[str]) -> str: ...
+
+    def id_pattern(self, pattern: str) -> str: ...
+
+    def attrs_any(self, iris: list[str]) -> str: ...
+
+    def scope(self, match: ScopeMatch) -> str: ...
+
+    def geo(self, geo: GeoQuery) -> str: ...
+
+    def exists(self, path: Path) -> str: ...
+
+    def any_target(self, path: Path, predicate: Predicate, strings_possible: bool) -> str:
+        """Some target element of ``path`` satisfies ``predicate`` (built per element);
+        ``strings_possible`` False lets a dialect skip sources that hold only strings."""
+        ...
+
+    def regex(self, text: str, pattern_param: str) -> str: ...
+
+
+def compile_where(query: EntityQuery, dialect: Dialect) -> str:
+    """The conditions of ``query`` ANDed (``1=1`` when there are none); entity alias ``e``."""
+    parts: list[str] = []
+    if query.types is not None:
+        parts.append(_types(query.types, dialect))
+    if query.ids is not None:
+        parts.append(dialect.ids(list(query.ids)))
+    if query.id_pattern is not None:
+        parts.append(dialect.id_pattern(query.id_pattern))
+    if query.selectors is not None:
+        parts.append(_selectors(query.selectors, dialect))
+    if query.attrs is not None:
+        parts.append(dialect.attrs_any(sorted(query.attrs)))
+    if query.scope is not None:
+        parts.append(_scope(query.scope, dialect))
+    if query.geo is not None:
+        parts.append(dialect.geo(query.geo))
+    if query.q is not None:
+        parts.append(compile_q(query.q, dialect))
+    return " AND ".join(parts) if parts else "1=1"
+
+
+def _selectors(selectors: tuple[EntitySelector, ...], dialect: Dialect) -> str:
+    alternatives = []
+    for selector in selectors:
+        tests = []
+        if selector.types is not None:
+            tests.append(_types(selector.types, dialect))
+        if selector.ids is not None:
+            tests.append(dialect.ids(list(selector.ids)))
+        if selector.id_pattern is not None:
+            tests.append(dialect.id_pattern(selector.id_pattern))
+        alternatives.append("(" + (" AND ".join(tests) or "1=1") + ")")
+    return "(" + (" OR ".join(alternatives) or "1=0") + ")"
+
+
+def _types(expr: TypeExpr, dialect: Dialect) -> str:
+    if isinstance(expr, TypeName):
+        return dialect.types_any([expr.name])
+    if isinstance(expr, TypeAny) and all(isinstance(i, TypeName) for i in expr.items):
+        return dialect.types_any([i.name for i in expr.items if isinstance(i, TypeName)])
+    if isinstance(expr, TypeAll) and all(isinstance(i, TypeName) for i in expr.items):
+        return dialect.types_all([i.name for i in expr.items if isinstance(i, TypeName)])
+    joiner = " OR " if isinstance(expr, TypeAny) else " AND "
+    return "(" + joiner.join(_types(item, dialect) for item in expr.items) + ")"
+
+
+def _scope(expr: ScopeExpr, dialect: Dialect) -> str:
+    if isinstance(expr, ScopeMatch):
+        return dialect.scope(expr)
+    joiner = " OR " if isinstance(expr, ScopeAny) else " AND "
+    return "(" + joiner.join(_scope(item, dialect) for item in expr.items) + ")"
+
+
+def compile_q(expr: Expr, dialect: Dialect) -> str:
+    """A q expression (clause 4.9) as SQL."""
+    if isinstance(expr, And | Or):
+        joiner = " AND " if isinstance(expr, And) else " OR "
+        return "(" + joiner.join(compile_q(item, dialect) for item in expr.items) + ")"
+    if isinstance(expr, Exists):
+        found = dialect.exists(expr.path)
+        return f"NOT {found}" if expr.negated else found
+    if isinstance(expr, Pattern):
+        param = dialect.params.add(expr.regex)
+        negation = "NOT " if expr.negated else ""
+
+        def pattern(t: Target) -> str:
+            return f"({t.is_string} AND {negation}{dialect.regex(t.string, param)})"
+
+        return dialect.any_target(expr.path, pattern, strings_possible=True)
+    return _compare(expr, dialect)
+
+
+# --- comparisons -----------------------------------------------------------------------
+
+_KINDS = ("number", "bool", "string", "datetime")
+
+
+def literal_kind(value: Value) -> str:
+    """How a literal compares (query/ast.py, "Like with like")."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, datetime):
+        return "datetime"
+    return "string"
+
+
+def literal_text(value: str | Uri | date | time) -> str:
+    if isinstance(value, Uri):
+        return value.text
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return value
+
+
+def _is_kind(t: Target, kind: str) -> str:
+    if kind == "number":
+        return t.is_number
+    if kind == "string":
+        return t.is_string
+    if kind == "bool":
+        return f"({t.is_true} OR {t.is_false})"
+    return f"{t.instant} IS NOT NULL"
+
+
+def _operand(t: Target, kind: str) -> str:
+    return {"number": t.number, "string": t.string, "datetime": t.instant}[kind]
+
+
+def _param(dialect: Dialect, value: Value) -> str:
+    kind = literal_kind(value)
+    if kind == "datetime":
+        assert isinstance(value, datetime)
+        return dialect.params.add(datetime_micros(value))
+    if kind == "string":
+        assert isinstance(value, str | Uri | date | time)
+        return dialect.params.add(literal_text(value))
+    return dialect.params.add(value)
+
+
+def _equals(t: Target, dialect: Dialect, value: Value, param: str | None = None) -> str:
+    kind = literal_kind(value)
+    if kind == "bool":
+        return t.is_true if value else t.is_false
+    placeholder = param if param is not None else _param(dialect, value)
+    return f"({_is_kind(t, kind)} AND {_operand(t, kind)} = {placeholder})"
+
+
+def _compare(expr: Compare, dialect: Dialect) -> str:
+    op, value = expr.op, expr.value
+    where = f"at position {expr.path.position}"
+    if isinstance(value, Range):
+        kind = literal_kind(value.low)
+        if kind != literal_kind(value.high):
+            raise BadRequestData(f"q: the ends of a range differ in kind {where}")
+        if kind == "bool":
+            raise BadRequestData(f"q: a range of booleans is not allowed {where}")
+        low, high = _param(dialect, value.low), _param(dialect, value.high)
+
+        def in_range(t: Target) -> str:
+            operand = _operand(t, kind)
+            inside = f"{operand} >= {low} AND {operand} <= {high}"
+            test = inside if op == "==" else f"NOT ({inside})"
+            return f"({_is_kind(t, kind)} AND {test})"
+
+        return dialect.any_target(
+            expr.path, in_range, strings_possible=kind in {"string", "datetime"}
+        )
+    values = value if isinstance(value, tuple) else (value,)
+    kinds = {literal_kind(v) for v in values}
+    strings_possible = bool(kinds & {"string", "datetime"})
+    if op in {"==", "!="}:
+        params: list[str | None] = [
+            None if literal_kind(v) == "bool" else _param(dialect, v) for v in values
+        ]
+
+        def equal_any(t: Target) -> str:
+            tests = [_equals(t, dialect, v, p) for v, p in zip(values, params, strict=True)]
+            return "(" + " OR ".join(tests) + ")"
+
+        if op == "==":
+            return dialect.any_target(expr.path, equal_any, strings_possible)
+
+        def differs(t: Target) -> str:
+            typed = " OR ".join(_is_kind(t, k) for k in _KINDS if k in kinds)
+            return f"(({typed}) AND NOT {equal_any(t)})"
+
+        return dialect.any_target(expr.path, differs, strings_possible)
+    (single,) = values
+    kind = literal_kind(single)
+    if kind == "bool":
+        raise BadRequestData(f"q: booleans compare only with == and != {where}")
+    placeholder = _param(dialect, single)
+
+    def ordered(t: Target) -> str:
+        return f"({_is_kind(t, kind)} AND {_operand(t, kind)} {op} {placeholder})"
+
+    return dialect.any_target(expr.path, ordered, strings_possible)
+
+
+__all__ = ["Dialect", "Params", "Target", "compile_q", "compile_where", "literal_kind"]

@@ -1,0 +1,186 @@
+"""The SQLite dialect of the query compiler: JSON1 over ``entities.doc``, the
+``entity_types`` index table, an R*Tree prefilter and exact geometry checks in registered
+functions (storage/sqlite/functions.py).
+
+Entity alias ``e``; an attribute's instances come from ``json_each(e.doc, '$."<iri>"')``,
+and a target's elements from ``json_each`` over the member the instance's type names
+(query/ast.py "Target of an instance").
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from cityhub.errors import BadRequestData
+from cityhub.query.ast import GeoQuery, Path, ScopeMatch
+from cityhub.storage.sql.compiler import Params, Predicate, Target
+from cityhub.storage.sql.geo_bounds import query_bounds
+from cityhub.storage.sql.scopes import scope_regex
+
+_ROOT = (
+    "CASE json_extract({i}.value, '$.type')"
+    " WHEN 'Relationship' THEN '$.object' WHEN 'LanguageProperty' THEN '$.languageMap'"
+    " WHEN 'VocabProperty' THEN '$.vocab' WHEN 'JsonProperty' THEN '$.json'"
+    " WHEN 'ListProperty' THEN '$.valueList' WHEN 'ListRelationship' THEN '$.objectList'"
+    " ELSE '$.value' END"
+)
+
+
+def json_label(name: str) -> str:
+    """A quoted JSON path label: ``."https://x.org/speed"``."""
+    if '"' in name or "\\" in name:
+        raise BadRequestData(f"Name {name!r} contains a quote or backslash")
+    return f'."{name}"'
+
+
+def _target(type_col: str, value_col: str) -> Target:
+    return Target(
+        is_number=f"{type_col} IN ('integer', 'real')",
+        number=value_col,
+        is_string=f"{type_col} = 'text'",
+        string=value_col,
+        is_true=f"{type_col} = 'true'",
+        is_false=f"{type_col} = 'false'",
+        instant=f"(CASE WHEN {type_col} = 'text' THEN cityhub_instant({value_col}) END)",
+    )
+
+
+class SqliteDialect:
+    def __init__(self, tenant_param: str, params: Params) -> None:
+        self.params = params
+        self.tenant = tenant_param
+
+    # --- entity-level filters -----------------------------------------------------------
+
+    def types_any(self, iris: list[str]) -> str:
+        marks = ", ".join(self.params.add(iri) for iri in iris)
+        return (
+            f"e.id IN (SELECT t.id FROM entity_types t WHERE t.tenant = {self.tenant}"
+            f" AND t.type IN ({marks}))"
+        )
+
+    def types_all(self, iris: list[str]) -> str:
+        return "(" + " AND ".join(self.types_any([iri]) for iri in iris) + ")"
+
+    def ids(self, ids: list[str]) -> str:
+        listed = self.params.add(orjson.dumps(ids).decode())
+        return f"e.id IN (SELECT value FROM json_each({listed}))"
+
+    def id_pattern(self, pattern: str) -> str:
+        return f"cityhub_regexp({self.params.add(pattern)}, e.id)"
+
+    def attrs_any(self, iris: list[str]) -> str:
+        tests = [
+            f"json_type(e.doc, {self.params.add('$' + json_label(iri))}) IS NOT NULL"
+            for iri in iris
+        ]
+        return "(" + " OR ".join(tests) + ")"
+
+    def scope(self, match: ScopeMatch) -> str:
+        exact = all(s not in {"+", "#"} for s in match.segments)
+        if exact:
+            scope = "/" + "/".join(match.segments)
+            return (
+                "EXISTS (SELECT 1 FROM json_each(e.scopes) s"
+                f" WHERE s.value = {self.params.add(scope)})"
+            )
+        return (
+            "EXISTS (SELECT 1 FROM json_each(e.scopes) s"
+            f" WHERE cityhub_regexp({self.params.add(scope_regex(match))}, s.value))"
+        )
+
+    def geo(self, geo: GeoQuery) -> str:
+        attr = self.params.add(geo.geoproperty)
+        query = self.params.add(orjson.dumps(geo.geometry).decode())
+        relation = self.params.add(geo.georel)
+        distance = self.params.add(
+            geo.max_distance if geo.max_distance is not None else geo.min_distance
+        )
+        which = self.params.add("max" if geo.max_distance is not None else "min")
+        check = f"cityhub_geo_match({relation}, g.geojson, {query}, {distance}, {which})"
+        bounds = query_bounds(geo)
+        if bounds is None:  # disjoint, minDistance: no box bounds the answer
+            source = "entity_geo g WHERE"
+        else:
+            minx, miny, maxx, maxy = (self.params.add(b) for b in bounds)
+            source = (
+                "entity_geo_rtree r JOIN entity_geo g ON g.rowid = r.id"
+                f" WHERE r.minx <= {maxx} AND r.maxx >= {minx}"
+                f" AND r.miny <= {maxy} AND r.maxy >= {miny} AND"
+            )
+        return (
+            f"e.id IN (SELECT g.entity_id FROM {source} g.tenant = {self.tenant}"
+            f" AND g.attr = {attr} AND {check})"
+        )
+
+    # --- q ----------------------------------------------------------------------------
+
+    def _instances(self, path: Path) -> tuple[str, str]:
+        """FROM items walking attribute and sub-attribute instances; the last alias."""
+        sources = []
+        parent = "e.doc"
+        alias = "e"
+        for depth, name in enumerate(path.attribute_names):
+            alias = f"i{depth}"
+            label = self.params.add("$" + json_label(name))
+            sources.append(f"json_each({parent}, {label}) {alias}")
+            parent = f"{alias}.value"
+        return ", ".join(sources), alias
+
+    def _keys(self, path: Path) -> str:
+        return self.params.add("".join(json_label(k) for k in path.keys))
+
+    def exists(self, path: Path) -> str:
+        if len(path.attribute_names) == 1 and not path.keys and path.member is None:
+            label = self.params.add("$" + json_label(path.names[0]))
+            return f"(json_type(e.doc, {label}) IS NOT NULL)"
+        sources, i = self._instances(path)
+        if path.member is not None:
+            test = f"json_type({i}.value, '$.{path.member}') IS NOT NULL"
+        elif path.keys:
+            test = f"json_type({i}.value, {_ROOT.format(i=i)} || {self._keys(path)}) IS NOT NULL"
+        else:
+            test = "1"
+        return f"EXISTS (SELECT 1 FROM {sources} WHERE {test})"
+
+    def any_target(self, path: Path, predicate: Predicate, strings_possible: bool) -> str:
+        sources, i = self._instances(path)
+        if path.member is not None:
+            member = f"json_each({i}.value, '$.{path.member}') t"
+            test = (
+                f"EXISTS (SELECT 1 FROM {member} WHERE t.type NOT IN ('array', 'object')"
+                f" AND {predicate(_target('t.type', 't.value'))})"
+            )
+            return f"EXISTS (SELECT 1 FROM {sources} WHERE {test})"
+        kind = f"json_extract({i}.value, '$.type')"
+        root = _ROOT.format(i=i)
+        if path.keys:
+            root = f"{root} || {self._keys(path)}"
+            language_members = "0"
+        else:
+            language_members = f"{kind} = 'LanguageProperty'"
+        branches = [
+            f"EXISTS (SELECT 1 FROM json_each({i}.value, {root}) t"
+            " WHERE t.type NOT IN ('array', 'object')"
+            f" AND (t.key IS NULL OR typeof(t.key) = 'integer' OR {language_members})"
+            f" AND {predicate(_target('t.type', 't.value'))})"
+        ]
+        if not path.keys:
+            listed = _target("json_type(t.value, '$.object')", "json_extract(t.value, '$.object')")
+            branches.append(
+                f"({kind} = 'ListRelationship' AND EXISTS (SELECT 1 FROM"
+                f" json_each({i}.value, '$.objectList') t WHERE t.type = 'object'"
+                f" AND {predicate(listed)}))"
+            )
+            if strings_possible:
+                branches.append(
+                    f"({kind} = 'LanguageProperty' AND EXISTS (SELECT 1 FROM"
+                    f" json_each({i}.value, '$.languageMap') l,"
+                    " json_each(CASE WHEN l.type = 'array' THEN l.value ELSE '[]' END) t"
+                    f" WHERE t.type NOT IN ('array', 'object')"
+                    f" AND {predicate(_target('t.type', 't.value'))}))"
+                )
+        return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
+
+    def regex(self, text: str, pattern_param: str) -> str:
+        return f"cityhub_regexp({pattern_param}, {text})"
