@@ -39,8 +39,9 @@ def _target(v: str) -> Target:
 
 
 class PostgresDialect:
-    def __init__(self, params: Params) -> None:
+    def __init__(self, params: Params, tenant_param: str) -> None:
         self.params = params
+        self.tenant = tenant_param
 
     def types_any(self, iris: list[str]) -> str:
         return f"e.types && {self.params.add(iris)}::text[]"
@@ -140,6 +141,13 @@ class PostgresDialect:
                     f" ('array', 'object') AND {predicate(_target('t'))}))"
                 )
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
+
+    def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
+        return (
+            f"e.id IN (SELECT s.id FROM entity_strings s WHERE s.tenant = {self.tenant}"
+            f" AND s.attr = {self.params.add(attr_iri)}"
+            f" AND s.value = ANY({self.params.add(values)}::text[]))"
+        )
 
     def regex(self, text: str, pattern_param: str) -> str:
         return f"{text} ~ {pattern_param}"

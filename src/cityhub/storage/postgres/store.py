@@ -25,7 +25,7 @@ from cityhub.storage.base import ContextRecord, Entity, QueryResult
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.postgres import discovery
 from cityhub.storage.postgres.query_sql import PostgresDialect
-from cityhub.storage.sql.compiler import Params, compile_where
+from cityhub.storage.sql.compiler import Params, compile_from
 
 log = logging.getLogger(__name__)
 
@@ -336,11 +336,10 @@ class PostgresStore:
         """Query Entities (clause 5.7.2) in one SQL statement (storage/postgres/query_sql.py)."""
         params = Params("postgres")
         tenant_param = params.add(tenant)
-        where = compile_where(query, PostgresDialect(params))
-        matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
+        matching, order = compile_from(query, PostgresDialect(params, tenant_param), tenant_param)
         filters = list(params.values)
         page_sql = (
-            f"SELECT e.doc {matching} ORDER BY e.id"
+            f"SELECT e.doc {matching} ORDER BY {order}"
             f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
         )
         try:

@@ -10,6 +10,7 @@ text, and those are bound too.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -97,6 +98,31 @@ class Dialect(Protocol):
 
     def regex(self, text: str, pattern_param: str) -> str: ...
 
+    def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
+        """Entities whose attribute holds one of these strings somewhere (entity_strings):
+        a superset of those a string equality on the attribute can match."""
+        ...
+
+
+def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tuple[str, str]:
+    """``FROM … WHERE …`` selecting the query's entities (alias ``e``), and the column to
+    order pages by.
+
+    A query for one entity type starts from ``entity_types``, whose primary key (tenant,
+    type, id) yields that type's entities already in id order, so a page stops after its
+    last row instead of sorting, or skipping past, every entity of the tenant.
+    """
+    if isinstance(query.types, TypeName):
+        type_param = dialect.params.add(query.types.name)
+        rest = compile_where(dataclasses.replace(query, types=None), dialect)
+        return (
+            f"FROM entity_types t CROSS JOIN entities e WHERE t.tenant = {tenant_param}"
+            f" AND t.type = {type_param} AND e.tenant = t.tenant AND e.id = t.id AND {rest}",
+            "t.id",
+        )
+    where = compile_where(query, dialect)
+    return f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}", "e.id"
+
 
 def compile_where(query: EntityQuery, dialect: Dialect) -> str:
     """The conditions of ``query`` ANDed (``1=1`` when there are none); entity alias ``e``."""
@@ -174,6 +200,7 @@ def compile_q(expr: Expr, dialect: Dialect) -> str:
 # --- comparisons -----------------------------------------------------------------------
 
 _KINDS = ("number", "bool", "string", "datetime")
+STRING_INDEX_LIMIT = 256  # longest string entity_strings holds (migrations *_entity_strings)
 
 
 def literal_kind(value: Value) -> str:
@@ -261,7 +288,23 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
             return "(" + " OR ".join(tests) + ")"
 
         if op == "==":
-            return dialect.any_target(expr.path, equal_any, strings_possible)
+            exact = dialect.any_target(expr.path, equal_any, strings_possible)
+            texts = [
+                literal_text(v)
+                for v in values
+                if isinstance(v, str | Uri | date | time) and literal_kind(v) == "string"
+            ]
+            prefilter = (
+                len(texts) == len(values)
+                and len(expr.path.attribute_names) == 1
+                and expr.path.member is None
+                and all(len(text) <= STRING_INDEX_LIMIT for text in texts)
+            )
+            if prefilter:
+                # Indexed candidates first; the exact check decides (entity_strings).
+                found = dialect.strings_prefilter(expr.path.names[0], texts)
+                return f"({found} AND {exact})"
+            return exact
 
         def differs(t: Target) -> str:
             typed = " OR ".join(_is_kind(t, k) for k in _KINDS if k in kinds)
@@ -280,4 +323,12 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
     return dialect.any_target(expr.path, ordered, strings_possible)
 
 
-__all__ = ["Dialect", "Params", "Target", "compile_q", "compile_where", "literal_kind"]
+__all__ = [
+    "Dialect",
+    "Params",
+    "Target",
+    "compile_from",
+    "compile_q",
+    "compile_where",
+    "literal_kind",
+]

@@ -104,8 +104,10 @@ class SqliteDialect:
         else:
             minx, miny, maxx, maxy = (self.params.add(b) for b in bounds)
             source = (
-                "entity_geo_rtree r JOIN entity_geo g ON g.rowid = r.id"
-                f" WHERE r.minx <= {maxx} AND r.maxx >= {minx}"
+                # CROSS JOIN keeps the R*Tree as the outer loop: without it SQLite's planner
+                # starts from entity_geo's tenant index and checks every geometry exactly.
+                "entity_geo_rtree r CROSS JOIN entity_geo g"
+                f" WHERE g.rowid = r.id AND r.minx <= {maxx} AND r.maxx >= {minx}"
                 f" AND r.miny <= {maxy} AND r.maxy >= {miny} AND"
             )
         return (
@@ -181,6 +183,13 @@ class SqliteDialect:
                     f" AND {predicate(_target('t.type', 't.value'))}))"
                 )
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
+
+    def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
+        listed = ", ".join(self.params.add(value) for value in values)
+        return (
+            f"e.id IN (SELECT s.id FROM entity_strings s WHERE s.tenant = {self.tenant}"
+            f" AND s.attr = {self.params.add(attr_iri)} AND s.value IN ({listed}))"
+        )
 
     def regex(self, text: str, pattern_param: str) -> str:
         return f"cityhub_regexp({pattern_param}, {text})"

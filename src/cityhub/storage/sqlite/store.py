@@ -24,7 +24,7 @@ from cityhub.model.values import now_iso
 from cityhub.query.ast import EntityQuery
 from cityhub.storage.base import ContextRecord, Entity, QueryResult
 from cityhub.storage.migrations import bundled_migrations
-from cityhub.storage.sql.compiler import Params, compile_where
+from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sqlite import discovery
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.query_sql import SqliteDialect
@@ -452,10 +452,9 @@ class SqliteStore:
         """Query Entities (clause 5.7.2) in SQL on a reader thread (storage/sqlite/query_sql.py)."""
         params = Params("sqlite")
         tenant_param = params.add(tenant)
-        where = compile_where(query, SqliteDialect(tenant_param, params))
-        matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
+        matching, order = compile_from(query, SqliteDialect(tenant_param, params), tenant_param)
         page_sql = (
-            f"SELECT e.doc {matching} ORDER BY e.id"
+            f"SELECT e.doc {matching} ORDER BY {order}"
             f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
         )
         values = params.values
