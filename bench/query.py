@@ -134,7 +134,7 @@ def statements(store: str, query: EntityQuery, count: bool) -> dict[str, Any]:
     dialect: Any = (
         SqliteDialect(tenant, params) if store == "sqlite" else PostgresDialect(params, tenant)
     )
-    matching, order = compile_from(query, dialect, tenant)
+    matching, order, counting = compile_from(query, dialect, tenant)
     filters = list(params.values)
     sql = (
         f"SELECT e.doc {matching} ORDER BY {order}"
@@ -143,7 +143,7 @@ def statements(store: str, query: EntityQuery, count: bool) -> dict[str, Any]:
     return {
         "sql": sql,
         "params": params.values,
-        "count_sql": f"SELECT count(*) {matching}" if count else None,
+        "count_sql": f"SELECT count(*) {counting}" if count else None,
         "count_params": filters,
         "limit": query.limit,
     }

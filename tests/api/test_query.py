@@ -378,3 +378,18 @@ async def test_post_query_returns_400_for_an_invalid_query(
 ) -> None:
     response = await client.post(QUERY, json=body)
     assert_problem(response, 400, "BadRequestData")
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_query_entities_shows_each_change_in_the_next_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    params = {"type": "Road", "options": "keyValues", "attrs": "speed"}
+    first = await client.get(ENTITIES, params=params)
+    assert [e["speed"] for e in first.json()] == [50, 12.5]
+    response = await client.patch(
+        f"{ENTITIES}/{R1}/attrs", json={"speed": {"type": "Property", "value": 7}}, headers=JSON
+    )
+    assert response.status_code == 204, response.text
+    again = await client.get(ENTITIES, params=params)
+    assert [e["speed"] for e in again.json()] == [7, 12.5]

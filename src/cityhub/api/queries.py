@@ -9,10 +9,13 @@ clause 6.3.13) and ``Link`` headers to the next and previous pages (clause 5.5.9
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -170,6 +173,40 @@ async def query_batch(request: Request) -> Response:
     return await _answer(request, media, context, tm, query, render)
 
 
+class RenderedEntities:
+    """Entities rendered before, reused while the stored entity is unchanged.
+
+    Dashboards ask the same queries over and over, and compacting an entity costs more CPU
+    than reading it. An entry is keyed by tenant, a 128-bit digest of the stored entity's
+    JSON encoding (exact where modifiedAt is not: two writes can share a timestamp), the
+    request's TermMap and the render options, so a change made anywhere, by any worker, makes
+    the next query render afresh. Bounded LRU; callers never mutate the entries (JSON-LD
+    and GeoJSON build new objects around them).
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[Any, ...], tuple[TermMap, dict[str, Any]]] = OrderedDict()
+
+    def render(
+        self, tenant: str, entity: dict[str, Any], tm: TermMap, render: RenderOptions
+    ) -> dict[str, Any]:
+        stored = hashlib.blake2b(orjson.dumps(entity), digest_size=16).digest()
+        key = (id(tm), render, tenant, stored)
+        found = self.entries.get(key)
+        if found is not None and found[0] is tm:
+            self.entries.move_to_end(key)
+            return found[1]
+        rendered = render_entity(entity, tm, render)
+        self.entries[key] = (tm, rendered)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return rendered
+
+
+_RENDERED = RenderedEntities()
+
+
 def _list(raw: Any, name: str) -> list[Any]:
     if not isinstance(raw, list) or not raw:
         raise BadRequestData(f"{name} must be a non-empty array")
@@ -217,7 +254,7 @@ async def _answer(
     count = flag(request, "count")
     flag(request, "local")  # no context sources yet: a local query is every query
     result: QueryResult = await hub.queries.query_entities(tenant, query, count=count)
-    rendered = [render_entity(entity, tm, render) for entity in result.entities]
+    rendered = [_RENDERED.render(tenant, entity, tm, render) for entity in result.entities]
     body: Any = rendered
     if media == GEO_JSON:
         name = request.query_params.get("geometryProperty")

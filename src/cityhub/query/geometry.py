@@ -19,12 +19,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 EARTH_RADIUS_M = 6_371_008.7714
+METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
 
 Vector = tuple[float, float, float]
 
-_PREDICATES = {
-    "within": shapely.within,
-    "contains": shapely.contains,
+# The same relations with the query geometry first, so that GEOS uses its prepared form.
+_QUERY_FIRST = {
+    "within": shapely.contains,  # stored within query  <=>  query contains stored
+    "contains": shapely.within,  # stored contains query <=>  query within stored
     "intersects": shapely.intersects,
     "equals": shapely.equals,
     "disjoint": shapely.disjoint,
@@ -41,17 +43,55 @@ def relates(
 ) -> bool:
     """Whether ``stored`` (an entity's geometry) relates to ``query`` as ``georel`` says."""
     if georel == "near":
-        distance = sphere_distance(stored, query)
         if max_distance is not None:
-            return distance <= max_distance
-        return distance >= (min_distance or 0.0)
-    return bool(_PREDICATES[georel](stored, query))
+            return _distance_against(stored, query, max_distance) <= max_distance
+        limit = min_distance or 0.0
+        return _distance_against(stored, query, limit) >= limit
+    return bool(_QUERY_FIRST[georel](query, stored))
+
+
+def _distance_against(stored: BaseGeometry, query: BaseGeometry, limit: float) -> float:
+    """The sphere distance, or an estimate that lies on the same side of ``limit`` as it.
+
+    A local equirectangular projection around the query (longitudes scaled by the cosine of
+    its latitude) is off by less than ``margin`` near the query, so an estimate clearly
+    below or above the limit settles the comparison in GEOS; only candidates close to the
+    limit pay for the exact great-circle computation.
+    """
+    lat, scale, squeezed = _projected(query)
+    reach = math.degrees(limit / EARTH_RADIUS_M)
+    if abs(lat) + reach < 80:
+        margin = 0.005 + 2 * (limit / EARTH_RADIUS_M) * math.tan(math.radians(abs(lat) + reach))
+        if margin < 0.05:
+            estimate = METRES_PER_DEGREE * shapely.distance(
+                shapely.transform(stored, lambda xy: xy * scale), squeezed
+            )
+            if estimate < limit * (1 - margin) or estimate > limit * (1 + margin):
+                return float(estimate)
+    return sphere_distance(stored, query)
+
+
+@lru_cache(maxsize=256)
+def _projected(query: BaseGeometry) -> tuple[float, tuple[float, float], BaseGeometry]:
+    """The query's latitude, the projection's scale and the query projected (cached)."""
+    lat = float(query.centroid.y)
+    scale = (math.cos(math.radians(lat)), 1.0)
+    squeezed = shapely.transform(query, lambda xy: xy * scale)
+    shapely.prepare(squeezed)
+    return lat, scale, squeezed
 
 
 @lru_cache(maxsize=256)
 def shape_of_json(text: str) -> BaseGeometry:
-    """A GeoJSON geometry text as a shapely geometry (the query side repeats: cached)."""
-    return shape_of(orjson.loads(text))
+    """A query's GeoJSON geometry as a prepared shapely geometry (queries repeat: cached)."""
+    geometry = shapely.from_geojson(text)
+    shapely.prepare(geometry)
+    return geometry
+
+
+def stored_shape(text: str) -> BaseGeometry:
+    """A stored GeoProperty value (GeoJSON text) as a shapely geometry."""
+    return shapely.from_geojson(text)
 
 
 def shape_of(geometry: dict[str, Any]) -> BaseGeometry:

@@ -336,7 +336,9 @@ class PostgresStore:
         """Query Entities (clause 5.7.2) in one SQL statement (storage/postgres/query_sql.py)."""
         params = Params("postgres")
         tenant_param = params.add(tenant)
-        matching, order = compile_from(query, PostgresDialect(params, tenant_param), tenant_param)
+        matching, order, counting = compile_from(
+            query, PostgresDialect(params, tenant_param), tenant_param
+        )
         filters = list(params.values)
         page_sql = (
             f"SELECT e.doc {matching} ORDER BY {order}"
@@ -346,7 +348,7 @@ class PostgresStore:
             async with self.pool.acquire() as conn:
                 rows = await conn.fetch(page_sql, *params.values) if query.limit > 0 else []
                 total = (
-                    await conn.fetchval(f"SELECT count(*) {matching}", *filters) if count else None
+                    await conn.fetchval(f"SELECT count(*) {counting}", *filters) if count else None
                 )
         except asyncpg.DataError as exc:
             # A value PostgreSQL refuses to evaluate, e.g. a regular expression that Python

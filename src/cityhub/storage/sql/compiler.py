@@ -104,9 +104,10 @@ class Dialect(Protocol):
         ...
 
 
-def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tuple[str, str]:
-    """``FROM … WHERE …`` selecting the query's entities (alias ``e``), and the column to
-    order pages by.
+def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tuple[str, str, str]:
+    """``FROM … WHERE …`` selecting the query's entities (alias ``e``), the column to order
+    pages by, and the ``FROM … WHERE …`` to count them with (the entities table is left out
+    when the type alone decides).
 
     A query for one entity type starts from ``entity_types``, whose primary key (tenant,
     type, id) yields that type's entities already in id order, so a page stops after its
@@ -115,13 +116,15 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
     if isinstance(query.types, TypeName):
         type_param = dialect.params.add(query.types.name)
         rest = compile_where(dataclasses.replace(query, types=None), dialect)
-        return (
+        of_type = f"FROM entity_types t WHERE t.tenant = {tenant_param} AND t.type = {type_param}"
+        matching = (
             f"FROM entity_types t CROSS JOIN entities e WHERE t.tenant = {tenant_param}"
-            f" AND t.type = {type_param} AND e.tenant = t.tenant AND e.id = t.id AND {rest}",
-            "t.id",
+            f" AND t.type = {type_param} AND e.tenant = t.tenant AND e.id = t.id AND {rest}"
         )
+        return matching, "t.id", of_type if rest == "1=1" else matching
     where = compile_where(query, dialect)
-    return f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}", "e.id"
+    matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
+    return matching, "e.id", matching
 
 
 def compile_where(query: EntityQuery, dialect: Dialect) -> str:

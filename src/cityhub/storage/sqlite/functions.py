@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import orjson
 
-from cityhub.query.geometry import relates, shape_of_json
+from cityhub.query.geometry import relates, shape_of_json, stored_shape
 from cityhub.query.instants import instant_micros
 from cityhub.storage.sql.geo_bounds import bbox
 
@@ -48,7 +48,7 @@ def geo_match(georel: str, stored: str, query: str, distance: float | None, whic
     """``cityhub_geo_match``: the exact check after the R*Tree prefilter (query/geometry.py)."""
     return relates(
         georel,
-        shape_of_json(stored),
+        stored_shape(stored),
         shape_of_json(query),
         max_distance=distance if which == "max" else None,
         min_distance=distance if which == "min" else None,

@@ -452,7 +452,9 @@ class SqliteStore:
         """Query Entities (clause 5.7.2) in SQL on a reader thread (storage/sqlite/query_sql.py)."""
         params = Params("sqlite")
         tenant_param = params.add(tenant)
-        matching, order = compile_from(query, SqliteDialect(tenant_param, params), tenant_param)
+        matching, order, counting = compile_from(
+            query, SqliteDialect(tenant_param, params), tenant_param
+        )
         page_sql = (
             f"SELECT e.doc {matching} ORDER BY {order}"
             f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
@@ -464,7 +466,7 @@ class SqliteStore:
                 docs = conn.execute(page_sql, values).fetchall() if query.limit > 0 else []
                 total = None
                 if count:
-                    total = conn.execute(f"SELECT count(*) {matching}", values[:-2]).fetchone()[0]
+                    total = conn.execute(f"SELECT count(*) {counting}", values[:-2]).fetchone()[0]
             except sqlite3.OperationalError as exc:
                 if "user-defined function raised exception" not in str(exc):
                     raise
