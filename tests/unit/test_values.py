@@ -17,6 +17,7 @@ from cityhub.model.values import (
     check_name,
     check_scope,
     format_datetime,
+    is_language_tag,
     is_uri,
     looks_like_geometry,
     normalize_datetime,
@@ -198,11 +199,21 @@ def test_check_language_tag_refuses_malformed_tags(tag: Any) -> None:
         check_language_tag(tag)
 
 
+def test_is_language_tag_refuses_a_malformed_tag_every_time() -> None:
+    for _ in range(2):  # accepted tags are remembered; refused ones never are
+        assert is_language_tag("zh-Hant") and is_language_tag("@none")
+        assert not is_language_tag("en_GB")
+        assert not is_language_tag(["en"])
+        assert not is_language_tag(None)
+
+
 SQUARE = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
 VALID_GEOMETRIES = [
     {"type": "Point", "coordinates": [126.97, 37.56]},
     {"type": "Point", "coordinates": [126.97, 37.56, 38.0]},
     {"type": "Point", "coordinates": [-180, -90]},
+    {"type": "Point", "coordinates": [180.0, 90.0]},
+    {"type": "Point", "coordinates": [-8.6096, 41.1506]},
     {"type": "MultiPoint", "coordinates": [[0, 0], [1, 1]]},
     {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
     {"type": "MultiLineString", "coordinates": [[[0, 0], [1, 1]], [[2, 2], [3, 3]]]},
@@ -234,6 +245,10 @@ def test_check_geometry_accepts_geojson_geometries(geometry: dict[str, Any]) -> 
         ({"type": "Point", "coordinates": [181, 0]}, ("range",)),
         ({"type": "Point", "coordinates": [0, -90.5]}, ("range",)),
         ({"type": "Point", "coordinates": [float("nan"), 0]}, ("finite",)),
+        ({"type": "Point", "coordinates": [0.5, float("nan")]}, ("finite",)),
+        ({"type": "Point", "coordinates": [float("inf"), 0.5]}, ("finite",)),
+        ({"type": "Point", "coordinates": [180.5, 0.5]}, ("range",)),
+        ({"type": "Point", "coordinates": [0.5, 90.25]}, ("range",)),
         ({"type": "LineString", "coordinates": [[0, 0]]}, ("at least 2",)),
         ({"type": "MultiPoint", "coordinates": []}, ("at least 1",)),
         ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, ("not closed",)),

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cityhub.api.collector import collector_paused
 from cityhub.api.common import hub_of, json_input, tenant_headers, tenant_of, termmap_for
 from cityhub.api.negotiation import empty_response, item_context, json_response
 from cityhub.api.params import options
@@ -50,6 +51,7 @@ def _response(result: BatchResult, tenant: str, created_status: bool) -> Respons
     return empty_response(204, headers)
 
 
+@collector_paused
 async def batch_create(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     body, maps = await _termmaps(request)
@@ -57,6 +59,7 @@ async def batch_create(request: Request) -> Response:
     return _response(result, tenant, created_status=True)
 
 
+@collector_paused
 async def batch_upsert(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     chosen = options(request, {"replace", "update"})
@@ -67,6 +70,7 @@ async def batch_upsert(request: Request) -> Response:
     return _response(result, tenant, created_status=True)
 
 
+@collector_paused
 async def batch_update(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     no_overwrite = "noOverwrite" in options(request, {"noOverwrite"})
@@ -75,6 +79,7 @@ async def batch_update(request: Request) -> Response:
     return _response(result, tenant, created_status=False)
 
 
+@collector_paused
 async def batch_merge(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     body, maps = await _termmaps(request)
@@ -82,6 +87,7 @@ async def batch_merge(request: Request) -> Response:
     return _response(result, tenant, created_status=False)
 
 
+@collector_paused
 async def batch_delete(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     data = await json_input(request)

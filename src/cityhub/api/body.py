@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from cityhub.api.negotiation import header_value
 from cityhub.errors import BadRequestData, InvalidRequest, LengthRequired, PayloadTooLarge
 
 # orjson refuses nesting deeper than this itself, before our own depth check can run.
@@ -21,7 +22,7 @@ async def read_json(request: Request, max_bytes: int, max_depth: int) -> Any:
     ``max_bytes``, InvalidRequest for malformed JSON and BadRequestData for nesting deeper
     than ``max_depth``.
     """
-    declared = request.headers.get("content-length")
+    declared = header_value(request, b"content-length")
     if declared is None:
         raise LengthRequired("A request body needs a Content-Length header")
     if declared.isdigit() and int(declared) > max_bytes:

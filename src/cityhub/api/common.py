@@ -9,13 +9,19 @@ from typing import Any
 from starlette.requests import Request
 
 from cityhub.api.body import read_json
-from cityhub.api.negotiation import RequestContext, body_media_type, request_context
+from cityhub.api.negotiation import (
+    RequestContext,
+    body_media_type,
+    header_value,
+    request_context,
+)
 from cityhub.errors import BadRequestData, NgsiLdError, NoMultiTenantSupport
 from cityhub.hub import Hub
 from cityhub.jsonld.termmap import TermMap
 from cityhub.storage.base import DEFAULT_TENANT
 
 TENANT_HEADER = "ngsild-tenant"
+_TENANT_HEADER = TENANT_HEADER.encode()
 _TENANT = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
 
 
@@ -26,7 +32,7 @@ def hub_of(request: Request) -> Hub:
 
 def tenant_of(request: Request) -> str:
     """The NGSILD-Tenant header (clause 6.3.14); absent means the default tenant."""
-    raw = request.headers.get(TENANT_HEADER)
+    raw = header_value(request, _TENANT_HEADER)
     if raw is None or raw == "":
         return DEFAULT_TENANT
     if not hub_of(request).settings.multi_tenancy:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, unquote
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -25,8 +26,10 @@ from cityhub.api.negotiation import (
     empty_response,
     json_response,
     negotiate,
+    prepared_response,
 )
 from cityhub.api.params import DEFAULT_RENDER, flag, list_param, options, render_options
+from cityhub.api.rendered import Rendered, cache_of
 from cityhub.errors import BadRequestData, ResourceNotFound
 from cityhub.model.changes import UpdateResult
 from cityhub.model.representation import geojson_feature, render_entity
@@ -34,6 +37,7 @@ from cityhub.model.values import check_name
 
 LOCATION = "https://uri.etsi.org/ngsi-ld/location"
 _RETRIEVE_MEDIA = (JSON, JSON_LD, GEO_JSON)
+_NO_PARAMS = (DEFAULT_RENDER, None, None, None)  # render, type, geometryProperty, attrs
 
 
 def _no_content(tenant: str) -> Response:
@@ -63,25 +67,43 @@ async def create_entity(request: Request) -> Response:
 
 
 async def retrieve_entity(request: Request) -> Response:
-    """GET /entities/{entityId} — Retrieve Entity (5.7.1)."""
+    """GET /entities/{entityId} — Retrieve Entity (5.7.1).
+
+    A response built before for the same request inputs is sent again when the entity just
+    read from the store is byte-identical to the one it showed (api/rendered.py).
+    """
     hub, tenant = hub_of(request), tenant_of(request)
     media = negotiate(request, _RETRIEVE_MEDIA)
     ctx, tm = await read_context(request)
-    has_query = bool(request.scope.get("query_string"))
-    if has_query:
-        render = render_options(request, tm)
-        wanted_types = list_param(request, "type")
-        geometry_name = request.query_params.get("geometryProperty")
+    entity_id = request.path_params["entity_id"]
+    query: bytes = request.scope.get("query_string") or b""
+    cache = cache_of(hub)
+    key = (tenant, entity_id, media, ctx.value, query)
+    cached = cache.get(key, tm)
+    if cached is not None:
+        params = cached.params  # the same query string parsed with the same TermMap
+    elif query:
+        params = (
+            render_options(request, tm),
+            list_param(request, "type"),
+            request.query_params.get("geometryProperty"),
+            list_param(request, "attrs"),
+        )
     else:
-        render, wanted_types, geometry_name = DEFAULT_RENDER, None, None
-    entity = await hub.entities.retrieve_entity(tenant, request.path_params["entity_id"])
+        params = _NO_PARAMS
+    entity = await hub.entities.retrieve_entity(tenant, entity_id)
+    stored = orjson.dumps(entity)
+    if cached is not None:
+        if cached.stored == stored:
+            return prepared_response(cached.body, 200, list(cached.raw_headers))
+        cache.discard(key)
+    render, wanted_types, geometry_name, attrs = params
     if wanted_types is not None:
         expanded = {tm.expand(check_name(t, "Entity type")) for t in wanted_types}
         if not expanded & set(entity["type"]):
             raise ResourceNotFound(
                 f"Entity {entity['id']} is not of type {', '.join(wanted_types)}"
             )
-    attrs = list_param(request, "attrs") if has_query else None
     if attrs is not None and not any(tm.expand(name) in entity for name in attrs):
         # Query.attrs: an entity with none of the requested attributes is not found.
         raise ResourceNotFound(f"Entity {entity['id']} has none of the requested attributes")
@@ -90,13 +112,18 @@ async def retrieve_entity(request: Request) -> Response:
         geometry_iri = tm.expand(check_name(geometry_name)) if geometry_name else LOCATION
         body = geojson_feature(entity, body, geometry_iri)
     context_url = ctx.value if isinstance(ctx.value, str) else None
-    return json_response(
+    response = json_response(
         body,
         media=media,
         context=ctx.value,
         context_url=context_url,
         headers=tenant_headers(tenant),
     )
+    if ctx.value is None or isinstance(ctx.value, str):  # hashable: a URL or the core
+        cache.put(
+            key, Rendered(tm, params, stored, bytes(response.body), tuple(response.raw_headers))
+        )
+    return response
 
 
 async def replace_entity(request: Request) -> Response:

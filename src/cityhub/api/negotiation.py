@@ -23,6 +23,17 @@ MERGE_PATCH = "application/merge-patch+json"
 CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
 
+def header_value(request: Request, name: bytes) -> str | None:
+    """The first value of a request header, as ``request.headers.get`` gives it, without
+    building Starlette's Headers mapping (a few µs per lookup on every request). ``name`` is
+    in lower case, as ASGI servers pass header names."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
 def _media_ranges(header: str) -> list[tuple[str, float]]:
     ranges = []
     for part in header.split(","):
@@ -57,7 +68,7 @@ def negotiate(request: Request, offered: tuple[str, ...] = (JSON, JSON_LD)) -> s
     clause 12.5.1), so ``application/json;q=0, */*`` refuses JSON; at equal weight a type the
     client named outright wins over one a wildcard matched, then the hub's order decides.
     """
-    header = request.headers.get("accept")
+    header = header_value(request, b"accept")
     if not header:
         return offered[0]
     key = (header, offered)
@@ -96,7 +107,7 @@ def _best_offer(header: str, offered: tuple[str, ...]) -> str:
 
 def link_context(request: Request) -> str | None:
     """The @context URL from a JSON-LD Link header, if any (clause 6.3.5)."""
-    header = request.headers.get("link")
+    header = header_value(request, b"link")
     if not header:
         return None
     for link in header.split(","):
@@ -123,7 +134,7 @@ class RequestContext:
 
 def body_media_type(request: Request) -> str:
     """The body's media type: JSON or JSON-LD; 415 UnsupportedMediaType otherwise."""
-    header = request.headers.get("content-type", "")
+    header = header_value(request, b"content-type") or ""
     media = header.split(";")[0].strip().lower()
     if media in {JSON, JSON_LD}:
         return media
@@ -170,6 +181,11 @@ class _PreparedResponse(Response):
         self.background = None
         self.body = body
         self.raw_headers = raw_headers
+
+
+def prepared_response(body: bytes, status: int, raw_headers: list[tuple[bytes, bytes]]) -> Response:
+    """A response from a body and headers built before (api/rendered.py)."""
+    return _PreparedResponse(body, status, raw_headers)
 
 
 def _link_header(url: str) -> bytes:

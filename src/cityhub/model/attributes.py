@@ -129,7 +129,7 @@ _FAST_MEMBERS = {
 }
 
 
-def _fast_instance(name: str, raw: dict[str, Any]) -> Instance | None:
+def fast_instance(name: str, raw: dict[str, Any]) -> Instance | None:
     """``raw`` parsed when it has one of the common shapes and is valid; None sends it to the
     general path, which then finds (and names) any problem itself."""
     kind = raw.get("type")
@@ -188,9 +188,16 @@ def parse_instance(
 ) -> Instance:
     """One attribute instance; raises BadRequestData naming the attribute and the problem."""
     if type(raw) is dict:
-        fast = _fast_instance(name, raw)
+        fast = fast_instance(name, raw)
         if fast is not None:
             return fast
+    return parse_general_instance(name, iri, raw, tm, options)
+
+
+def parse_general_instance(
+    name: str, iri: str, raw: Any, tm: TermMap, options: ParseOptions = STRICT
+) -> Instance:
+    """parse_instance without the fast path (for callers that tried ``fast_instance``)."""
     if raw is None:
         raise BadRequestData(f"Attribute {name} has a null value")
     if not isinstance(raw, dict):

@@ -17,7 +17,9 @@ from cityhub.model.attributes import (
     Instance,
     ParseOptions,
     attribute_iri,
+    fast_instance,
     parse_attribute,
+    parse_general_instance,
 )
 from cityhub.model.values import check_scope, require_uri
 
@@ -89,7 +91,14 @@ def parse_fragment(
             iri = attribute_iri(key, tm)
         if iri in attributes:
             raise BadRequestData(f"Attribute {key} appears twice under different names")
-        attributes[iri] = parse_attribute(key, iri, value, tm, options)
+        # One instance in a common shape (most city data) skips the general path's calls.
+        fast = fast_instance(key, value) if type(value) is dict else None
+        if fast is not None:
+            attributes[iri] = [fast]
+        elif type(value) is dict:
+            attributes[iri] = [parse_general_instance(key, iri, value, tm, options)]
+        else:
+            attributes[iri] = parse_attribute(key, iri, value, tm, options)
         names[iri] = key
     return fragment
 

@@ -120,9 +120,22 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+# The same few language tags arrive again and again: each is matched once.
+_language_tags: set[str] = {"@none"}
+_LANGUAGE_TAGS_LIMIT = 1024
+
+
 def is_language_tag(tag: Any) -> bool:
     """A BCP 47 language tag or @none (clause 4.5.18)."""
-    return tag == "@none" or (isinstance(tag, str) and _LANGUAGE_TAG.match(tag) is not None)
+    if not isinstance(tag, str):
+        return False
+    if tag in _language_tags:
+        return True
+    if _LANGUAGE_TAG.match(tag) is None:
+        return False
+    if len(_language_tags) < _LANGUAGE_TAGS_LIMIT:
+        _language_tags.add(tag)
+    return True
 
 
 def check_language_tag(tag: Any, where: str = "") -> str:
@@ -177,6 +190,17 @@ def check_geometry(value: Any, where: str) -> dict[str, Any]:
         return value
     coords = value.get("coordinates")
     if kind == "Point":
+        if type(coords) is list and len(coords) == 2:
+            lon, lat = coords
+            # Plain in-range floats (the usual case); NaN fails the comparisons and anything
+            # else goes to the full check, which names the problem.
+            if (
+                type(lon) is float
+                and type(lat) is float
+                and -180 <= lon <= 180
+                and -90 <= lat <= 90
+            ):
+                return value
         _check_position(coords, where)
     elif kind == "MultiPoint":
         _check_positions(coords, 1, where)

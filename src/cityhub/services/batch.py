@@ -15,7 +15,7 @@ from cityhub.errors import AlreadyExists, BadRequestData, NgsiLdError, ResourceN
 from cityhub.events import CREATED, DELETED, UPDATED, ChangeEvent
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model import changes
-from cityhub.model.attributes import ParseOptions
+from cityhub.model.attributes import STRICT
 from cityhub.model.entity import Entity, Fragment, entity_from_fragment, parse_fragment
 from cityhub.model.values import now_iso, require_uri
 from cityhub.services.entities import NULL_OK
@@ -74,7 +74,7 @@ class BatchService:
                     raise tm
                 if need_type and "type" not in raw:
                     raise BadRequestData(f"Entity {raw['id']!r} has no type")
-                fragment = parse_fragment(raw, tm, NULL_OK if nulls else ParseOptions())
+                fragment = parse_fragment(raw, tm, NULL_OK if nulls else STRICT)
                 if fragment.entity_id in seen:
                     raise BadRequestData(f"Entity {fragment.entity_id} appears twice in the batch")
                 assert fragment.entity_id is not None
