@@ -87,7 +87,7 @@ async def store(
         if pg_store is None:
             pytest.skip("PostgreSQL is not reachable (set CITYHUB_TEST_DATABASE_URL)")
         await pg_store.pool.execute(
-            "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types, entity_strings"
+            "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
         yield pg_store

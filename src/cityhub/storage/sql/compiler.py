@@ -98,11 +98,6 @@ class Dialect(Protocol):
 
     def regex(self, text: str, pattern_param: str) -> str: ...
 
-    def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
-        """Entities whose attribute holds one of these strings somewhere (entity_strings):
-        a superset of those a string equality on the attribute can match."""
-        ...
-
 
 def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tuple[str, str, str]:
     """``FROM … WHERE …`` selecting the query's entities (alias ``e``), the column to order
@@ -203,7 +198,6 @@ def compile_q(expr: Expr, dialect: Dialect) -> str:
 # --- comparisons -----------------------------------------------------------------------
 
 _KINDS = ("number", "bool", "string", "datetime")
-STRING_INDEX_LIMIT = 256  # longest string entity_strings holds (migrations *_entity_strings)
 
 
 def literal_kind(value: Value) -> str:
@@ -291,23 +285,7 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
             return "(" + " OR ".join(tests) + ")"
 
         if op == "==":
-            exact = dialect.any_target(expr.path, equal_any, strings_possible)
-            texts = [
-                literal_text(v)
-                for v in values
-                if isinstance(v, str | Uri | date | time) and literal_kind(v) == "string"
-            ]
-            prefilter = (
-                len(texts) == len(values)
-                and len(expr.path.attribute_names) == 1
-                and expr.path.member is None
-                and all(len(text) <= STRING_INDEX_LIMIT for text in texts)
-            )
-            if prefilter:
-                # Indexed candidates first; the exact check decides (entity_strings).
-                found = dialect.strings_prefilter(expr.path.names[0], texts)
-                return f"({found} AND {exact})"
-            return exact
+            return dialect.any_target(expr.path, equal_any, strings_possible)
 
         def differs(t: Target) -> str:
             typed = " OR ".join(_is_kind(t, k) for k in _KINDS if k in kinds)
