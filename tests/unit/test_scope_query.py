@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from cityhub.errors import BadRequestData
 from cityhub.query.ast import ScopeAll, ScopeAny, ScopeExpr, ScopeMatch
 from cityhub.query.scope import (
-    MAX_DEPTH,
     ScopeSyntaxError,
     format_scope_query,
     parse_scope_query,
     scope_expr_matches,
     scope_matches,
 )
+from cityhub.query.selection import MAX_DEPTH
 
 
 def m(text: str) -> ScopeMatch:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from cityhub.errors import BadRequestData
 from cityhub.query.ast import TypeAll, TypeAny, TypeExpr, TypeName
+from cityhub.query.selection import MAX_DEPTH
 from cityhub.query.types import (
-    MAX_DEPTH,
     TypeSyntaxError,
     format_type_expression,
     parse_type_expression,

@@ -23,10 +23,9 @@ from collections.abc import Sequence
 
 from cityhub.errors import BadRequestData
 from cityhub.query.ast import ScopeAll, ScopeAny, ScopeExpr, ScopeMatch
+from cityhub.query.selection import SelectionParser
 
-_OPERATORS = frozenset(",|;()")
 MAX_LENGTH = 4096
-MAX_DEPTH = 32
 
 
 class ScopeSyntaxError(BadRequestData):
@@ -92,62 +91,20 @@ def scope_expr_matches(expr: ScopeExpr, scopes: Sequence[str]) -> bool:
     return any(scope_expr_matches(item, scopes) for item in expr.items)
 
 
-class _Parser:
-    def __init__(self, text: str, parameter: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.parameter = parameter
-        self.depth = 0
+class _Parser(SelectionParser[ScopeExpr]):
+    error = ScopeSyntaxError
 
-    def fail(self, message: str, at: int | None = None) -> ScopeSyntaxError:
-        where = self.pos if at is None else at
-        return ScopeSyntaxError(f"{self.parameter}: {message} at position {where}")
+    def any_node(self, items: tuple[ScopeExpr, ...]) -> ScopeExpr:
+        return ScopeAny(items)
 
-    def peek(self) -> str:
-        return self.text[self.pos : self.pos + 1]
+    def all_node(self, items: tuple[ScopeExpr, ...]) -> ScopeExpr:
+        return ScopeAll(items)
 
-    def parse(self) -> ScopeExpr:
-        expr = self.any_of()
-        if self.pos < len(self.text):
-            if self.peek() == ")":
-                raise self.fail("unbalanced parenthesis ')'")
-            raise self.fail(f"unexpected {self.peek()!r}")
-        return expr
-
-    def any_of(self) -> ScopeExpr:
-        items = [self.all_of()]
-        while self.peek() in {"|", ","}:
-            self.pos += 1
-            items.append(self.all_of())
-        return items[0] if len(items) == 1 else ScopeAny(tuple(items))
-
-    def all_of(self) -> ScopeExpr:
-        items = [self.primary()]
-        while self.peek() == ";":
-            self.pos += 1
-            items.append(self.primary())
-        return items[0] if len(items) == 1 else ScopeAll(tuple(items))
-
-    def primary(self) -> ScopeExpr:
-        if self.peek() != "(":
-            return self.pattern()
-        start = self.pos
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.fail(f"parentheses nest deeper than {MAX_DEPTH}")
-        self.pos += 1
-        expr = self.any_of()
-        if self.peek() != ")":
-            raise self.fail(f"unbalanced parenthesis '(' opened at position {start}")
-        self.pos += 1
-        self.depth -= 1
-        return expr
+    def leaf(self) -> ScopeExpr:
+        return self.pattern()
 
     def pattern(self) -> ScopeMatch:
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in _OPERATORS:
-            self.pos += 1
-        text = self.text[start : self.pos]
+        text, start = self.token()
         if not text:
             raise self.fail("expected a scope such as /City/District")
         if not text.startswith("/"):

@@ -19,10 +19,9 @@ from __future__ import annotations
 from cityhub.errors import BadRequestData
 from cityhub.model.values import check_name
 from cityhub.query.ast import TypeAll, TypeAny, TypeExpr, TypeName
+from cityhub.query.selection import SelectionParser
 
-_OPERATORS = frozenset(",|;()")
 MAX_LENGTH = 4096
-MAX_DEPTH = 32
 
 
 class TypeSyntaxError(BadRequestData):
@@ -55,62 +54,20 @@ def format_type_expression(expr: TypeExpr) -> str:
     )
 
 
-class _Parser:
-    def __init__(self, text: str, parameter: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.parameter = parameter
-        self.depth = 0
+class _Parser(SelectionParser[TypeExpr]):
+    error = TypeSyntaxError
 
-    def fail(self, message: str, at: int | None = None) -> TypeSyntaxError:
-        where = self.pos if at is None else at
-        return TypeSyntaxError(f"{self.parameter}: {message} at position {where}")
+    def any_node(self, items: tuple[TypeExpr, ...]) -> TypeExpr:
+        return TypeAny(items)
 
-    def peek(self) -> str:
-        return self.text[self.pos : self.pos + 1]
+    def all_node(self, items: tuple[TypeExpr, ...]) -> TypeExpr:
+        return TypeAll(items)
 
-    def parse(self) -> TypeExpr:
-        expr = self.any_of()
-        if self.pos < len(self.text):
-            if self.peek() == ")":
-                raise self.fail("unbalanced parenthesis ')'")
-            raise self.fail(f"unexpected {self.peek()!r}")
-        return expr
-
-    def any_of(self) -> TypeExpr:
-        items = [self.all_of()]
-        while self.peek() in {",", "|"}:
-            self.pos += 1
-            items.append(self.all_of())
-        return items[0] if len(items) == 1 else TypeAny(tuple(items))
-
-    def all_of(self) -> TypeExpr:
-        items = [self.primary()]
-        while self.peek() == ";":
-            self.pos += 1
-            items.append(self.primary())
-        return items[0] if len(items) == 1 else TypeAll(tuple(items))
-
-    def primary(self) -> TypeExpr:
-        if self.peek() != "(":
-            return self.name()
-        start = self.pos
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.fail(f"parentheses nest deeper than {MAX_DEPTH}")
-        self.pos += 1
-        expr = self.any_of()
-        if self.peek() != ")":
-            raise self.fail(f"unbalanced parenthesis '(' opened at position {start}")
-        self.pos += 1
-        self.depth -= 1
-        return expr
+    def leaf(self) -> TypeExpr:
+        return self.name()
 
     def name(self) -> TypeName:
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in _OPERATORS:
-            self.pos += 1
-        name = self.text[start : self.pos]
+        name, start = self.token()
         if not name:
             raise self.fail("expected an entity type name")
         space = next((i for i, char in enumerate(name) if char.isspace()), None)
