@@ -42,7 +42,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TypeAlias
+from typing import Any, TypeAlias
+
+from cityhub.query.instants import datetime_micros
 
 # Members of an attribute that q can address after a dot (clause 4.9): a.observedAt
 METADATA_NAMES = frozenset({"observedAt", "modifiedAt", "createdAt", "unitCode", "datasetId"})
@@ -58,6 +60,29 @@ class Uri:
 
 
 Value: TypeAlias = Scalar | Uri
+
+
+def literal_kind(value: Value) -> str:
+    """How a q literal compares ("Like with like" above): number, bool, string or datetime."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, datetime):
+        return "datetime"
+    return "string"
+
+
+def literal_key(value: Value) -> Any:
+    """The literal as its kind compares: the number or boolean, the text (URIs, Dates and
+    Times as written), or a DateTime as microseconds since the epoch."""
+    if isinstance(value, datetime):
+        return datetime_micros(value)
+    if isinstance(value, Uri):
+        return value.text
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return value
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
@@ -59,11 +58,11 @@ from cityhub.query.ast import (
     TypeAny,
     TypeExpr,
     TypeName,
-    Uri,
-    Value,
+    literal_key,
+    literal_kind,
 )
 from cityhub.query.geometry import relates, shape_of, shape_of_json
-from cityhub.query.instants import datetime_micros, instant_micros
+from cityhub.query.instants import instant_micros
 from cityhub.query.scope import scope_expr_matches
 
 Entity = dict[str, Any]
@@ -287,27 +286,6 @@ def _elements(entity: Entity, path: Path) -> Iterator[Any]:
 # --- comparisons ("Like with like") ---------------------------------------------------
 
 
-def _kind(value: Value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, datetime):
-        return "datetime"
-    return "string"
-
-
-def _key(value: Value) -> Any:
-    """The literal as its kind compares: numbers, booleans, text, or µs since the epoch."""
-    if isinstance(value, datetime):
-        return datetime_micros(value)
-    if isinstance(value, Uri):
-        return value.text
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return value
-
-
 def _operand(element: Any, kind: str) -> Any:
     """The element as a value of ``kind``, or None when it is not of that kind."""
     if kind == "number":
@@ -328,21 +306,23 @@ def _comparison(expr: Compare) -> Callable[[Any], bool]:
     if op not in {"==", "!="} and op not in _ORDERED:
         raise BadRequestData(f"q: unknown operator {op!r} {where}")
     if isinstance(value, Range):
-        kind = _kind(value.low)
-        if kind != _kind(value.high):
+        kind = literal_kind(value.low)
+        if kind != literal_kind(value.high):
             raise BadRequestData(f"q: the ends of a range differ in kind {where}")
         if kind == "bool":
             raise BadRequestData(f"q: a range of booleans is not allowed {where}")
         if op not in {"==", "!="}:
             raise BadRequestData(f"q: a range needs == or !=, not {op} {where}")
-        low, high, inside_wanted = _key(value.low), _key(value.high), op == "=="
+        low, high, inside_wanted = literal_key(value.low), literal_key(value.high), op == "=="
 
         def in_range(element: Any) -> bool:
             x = _operand(element, kind)
             return x is not None and (low <= x <= high) == inside_wanted
 
         return in_range
-    literals = [(_kind(v), _key(v)) for v in (value if isinstance(value, tuple) else (value,))]
+    literals = [
+        (literal_kind(v), literal_key(v)) for v in (value if isinstance(value, tuple) else (value,))
+    ]
     if op == "==":
         return lambda element: _equals_any(element, literals)
     if op == "!=":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any, Protocol
 
 from cityhub.errors import BadRequestData
@@ -36,10 +35,10 @@ from cityhub.query.ast import (
     TypeAny,
     TypeExpr,
     TypeName,
-    Uri,
     Value,
+    literal_key,
+    literal_kind,
 )
-from cityhub.query.instants import datetime_micros
 
 
 class Params:
@@ -200,25 +199,6 @@ def compile_q(expr: Expr, dialect: Dialect) -> str:
 _KINDS = ("number", "bool", "string", "datetime")
 
 
-def literal_kind(value: Value) -> str:
-    """How a literal compares (query/ast.py, "Like with like")."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, datetime):
-        return "datetime"
-    return "string"
-
-
-def literal_text(value: str | Uri | date | time) -> str:
-    if isinstance(value, Uri):
-        return value.text
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return value
-
-
 def _is_kind(t: Target, kind: str) -> str:
     if kind == "number":
         return t.is_number
@@ -234,14 +214,7 @@ def _operand(t: Target, kind: str) -> str:
 
 
 def _param(dialect: Dialect, value: Value) -> str:
-    kind = literal_kind(value)
-    if kind == "datetime":
-        assert isinstance(value, datetime)
-        return dialect.params.add(datetime_micros(value))
-    if kind == "string":
-        assert isinstance(value, str | Uri | date | time)
-        return dialect.params.add(literal_text(value))
-    return dialect.params.add(value)
+    return dialect.params.add(literal_key(value))
 
 
 def _equals(t: Target, dialect: Dialect, value: Value, param: str | None = None) -> str:
@@ -311,5 +284,4 @@ __all__ = [
     "compile_from",
     "compile_q",
     "compile_where",
-    "literal_kind",
 ]
