@@ -1,4 +1,4 @@
-"""Bounding boxes that every geoQ match must touch: the R*Tree prefilter on SQLite."""
+"""Bounding boxes that every geoQ match must touch: the prefilter of the SQLite store."""
 
 from __future__ import annotations
 

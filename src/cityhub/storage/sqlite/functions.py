@@ -1,8 +1,9 @@
 """SQL functions the SQLite backend registers on every connection.
 
-The schema's triggers (``cityhub_bbox``) and the query compiler (``cityhub_regexp``,
-``cityhub_instant``, ``cityhub_geo_match``) call them, so they run inside SQLite's query
-loop, next to the R*Tree and JSON1 filters, and never see rows the SQL has ruled out.
+The query compiler (``cityhub_regexp``, ``cityhub_instant``, ``cityhub_geo_match``) calls
+them, so they run inside SQLite's query loop, next to the cell-range and JSON1 filters, and
+never see rows the SQL has ruled out. Migrations use ``cityhub_bbox`` and ``cityhub_cell``
+to index geometries stored before them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 from cityhub.query.geometry import relates, shape_of_json, stored_shape
 from cityhub.query.instants import instant_micros
 from cityhub.storage.sql.geo_bounds import bbox
+from cityhub.storage.sql.geo_cells import cell_of_box
 
 
 @lru_cache(maxsize=128)
@@ -35,7 +37,7 @@ _last_box = threading.local()  # writer and reader threads each keep their own
 def bounding_box(geojson: str, index: int) -> float:
     """``cityhub_bbox(geojson, i)``: coordinate i of (min lon, min lat, max lon, max lat).
 
-    Triggers ask for the four in a row: the last geometry's box is kept.
+    Migrations ask for the four in a row: the last geometry's box is kept.
     """
     if getattr(_last_box, "text", None) != geojson:
         _last_box.box = bbox(orjson.loads(geojson))
@@ -45,7 +47,8 @@ def bounding_box(geojson: str, index: int) -> float:
 
 
 def geo_match(georel: str, stored: str, query: str, distance: float | None, which: str) -> bool:
-    """``cityhub_geo_match``: the exact check after the R*Tree prefilter (query/geometry.py)."""
+    """``cityhub_geo_match``: the exact check after the cell and box prefilter
+    (query/geometry.py)."""
     return relates(
         georel,
         stored_shape(stored),
@@ -60,3 +63,4 @@ def register(conn: sqlite3.Connection) -> None:
     conn.create_function("cityhub_instant", 1, instant_micros, deterministic=True)
     conn.create_function("cityhub_bbox", 2, bounding_box, deterministic=True)
     conn.create_function("cityhub_geo_match", 5, geo_match, deterministic=True)
+    conn.create_function("cityhub_cell", 4, cell_of_box, deterministic=True)

@@ -1,5 +1,5 @@
 """The SQLite dialect of the query compiler: JSON1 over ``entities.doc``, the
-``entity_types`` index table, an R*Tree prefilter and exact geometry checks in registered
+``entity_types`` index table, a quadtree-cell prefilter and exact geometry checks in registered
 functions (storage/sqlite/functions.py).
 
 Entity alias ``e``; an attribute's instances come from ``json_each(e.doc, '$."<iri>"')``,
@@ -15,6 +15,7 @@ from cityhub.errors import BadRequestData
 from cityhub.query.ast import GeoQuery, Path, ScopeMatch
 from cityhub.storage.sql.compiler import Params, Predicate, Target
 from cityhub.storage.sql.geo_bounds import query_bounds
+from cityhub.storage.sql.geo_cells import covering_ranges
 from cityhub.storage.sql.scopes import scope_regex
 
 _ROOT = (
@@ -100,20 +101,21 @@ class SqliteDialect:
         check = f"cityhub_geo_match({relation}, g.geojson, {query}, {distance}, {which})"
         bounds = query_bounds(geo)
         if bounds is None:  # disjoint, minDistance: no box bounds the answer
-            source = "entity_geo g WHERE"
+            source = f"entity_geo g WHERE g.tenant = {self.tenant} AND g.attr = {attr}"
         else:
-            minx, miny, maxx, maxy = (self.params.add(b) for b in bounds)
+            minx, miny, maxx, maxy = bounds
+            ranges = self.params.add(orjson.dumps(covering_ranges(*bounds)).decode())
             source = (
-                # CROSS JOIN keeps the R*Tree as the outer loop: without it SQLite's planner
-                # starts from entity_geo's tenant index and checks every geometry exactly.
-                "entity_geo_rtree r CROSS JOIN entity_geo g"
-                f" WHERE g.rowid = r.id AND r.minx <= {maxx} AND r.maxx >= {minx}"
-                f" AND r.miny <= {maxy} AND r.maxy >= {miny} AND"
+                # One index range scan per covering cell range (storage/sql/geo_cells.py),
+                # then the box test on the stored bounding box.
+                f"json_each({ranges}) c CROSS JOIN entity_geo g"
+                f" WHERE g.tenant = {self.tenant} AND g.attr = {attr}"
+                " AND g.cell BETWEEN json_extract(c.value, '$[0]')"
+                " AND json_extract(c.value, '$[1]')"
+                f" AND g.minx <= {self.params.add(maxx)} AND g.maxx >= {self.params.add(minx)}"
+                f" AND g.miny <= {self.params.add(maxy)} AND g.maxy >= {self.params.add(miny)}"
             )
-        return (
-            f"e.id IN (SELECT g.entity_id FROM {source} g.tenant = {self.tenant}"
-            f" AND g.attr = {attr} AND {check})"
-        )
+        return f"e.id IN (SELECT g.entity_id FROM {source} AND {check})"
 
     # --- q ----------------------------------------------------------------------------
 

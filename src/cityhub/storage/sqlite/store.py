@@ -25,7 +25,7 @@ from cityhub.query.ast import EntityQuery
 from cityhub.storage.base import ContextRecord, Entity, QueryResult
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.sql.compiler import Params, compile_from
-from cityhub.storage.sqlite import discovery
+from cityhub.storage.sqlite import discovery, index_tables
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.query_sql import SqliteDialect
 
@@ -136,6 +136,9 @@ class SqliteUnitOfWork:
         # Ids this transaction has seen missing; it holds the write lock, so they stay missing
         # until it inserts them, and an insert need not look them up again.
         self._absent: set[str] = set()
+        # What the index tables hold for entities this transaction has read or written, so an
+        # update that changes neither types nor geometries leaves their rows alone.
+        self._indexed: dict[str, index_tables.IndexedState] = {}
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await self._store._on_writer(lambda conn: fn(_begin(conn)))
@@ -164,12 +167,15 @@ class SqliteUnitOfWork:
             return {}
         found = await self._run(work)
         self._absent.update(i for i in ids if i not in found)
+        for entity_id, entity in found.items():
+            self._indexed[entity_id] = index_tables.indexed_state(entity)
         return found
 
     async def insert(self, entities: Sequence[Entity]) -> list[str]:
         rows = [_entity_row(self._tenant, entity) for entity in entities]
         tenant = self._tenant
         absent = self._absent
+        inserted: list[Entity] = []
 
         def work(conn: sqlite3.Connection) -> list[str]:
             # The write lock is held (BEGIN IMMEDIATE), so the ids found here stay the only
@@ -178,21 +184,33 @@ class SqliteUnitOfWork:
             taken = _existing_ids(conn, tenant, unknown)
             existing: list[str] = []
             new: list[tuple[Any, ...]] = []
-            for row in rows:
+            for row, entity in zip(rows, entities, strict=True):
                 if row[1] in taken:
                     existing.append(row[1])
                 else:
                     taken.add(row[1])  # a repeated id goes in once; later ones exist
                     new.append(row)
+                    inserted.append(entity)
             absent.difference_update(row[1] for row in new)  # before: a failure may be midway
             conn.executemany(_INSERT, new)
+            index_tables.index_new(conn, tenant, inserted)
             return existing
 
-        return await self._run(work) if rows else []
+        if not rows:
+            return []
+        existing = await self._run(work)
+        for entity in inserted:  # a later update in this transaction re-indexes them whole
+            self._indexed.pop(entity["id"], None)
+        return existing
 
     async def update(self, entities: Sequence[Entity]) -> None:
         rows = [_entity_row(self._tenant, entity) for entity in entities]
         params = [(r[2], r[3], r[4], r[5], r[6], r[0], r[1]) for r in rows]
+        tenant = self._tenant
+        states = {entity["id"]: index_tables.indexed_state(entity) for entity in entities}
+        changed = [
+            entity for entity in entities if self._indexed.get(entity["id"]) != states[entity["id"]]
+        ]
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
@@ -200,9 +218,12 @@ class SqliteUnitOfWork:
                 " doc = ? WHERE tenant = ? AND id = ?",
                 params,
             )
+            if changed:
+                index_tables.reindex(conn, tenant, changed)
 
         if params:
             await self._run(work)
+            self._indexed.update(states)
 
     async def delete(self, entity_ids: Sequence[str]) -> list[str]:
         tenant = self._tenant
@@ -216,12 +237,15 @@ class SqliteUnitOfWork:
                 )
                 if cursor.rowcount:
                     deleted.append(entity_id)
+            index_tables.unindex(conn, tenant, deleted)
             return deleted
 
         if not ids:
             return []
         deleted = await self._run(work)
         self._absent.update(deleted)
+        for entity_id in deleted:
+            self._indexed.pop(entity_id, None)
         return deleted
 
 
@@ -361,7 +385,9 @@ class SqliteStore:
             if not begun:
                 _begin(conn)
             try:
-                cursor = conn.execute(_INSERT, row)
+                created = conn.execute(_INSERT, row).rowcount > 0
+                if created:
+                    index_tables.index_new(conn, tenant, [entity])
                 if register:
                     conn.execute(
                         "INSERT INTO tenants (name, created_at) VALUES (?, ?)"
@@ -372,32 +398,19 @@ class SqliteStore:
             except BaseException:
                 _rollback(conn)
                 raise
-            return cursor.rowcount > 0
+            return created
 
         async with self._write_lock:
-            # A known tenant needs one statement, its own transaction; a new one needs two.
-            created = None if register else self._insert_inline(row)
-            if created is None:
-                if register and self._try_begin_inline():
-                    created = work(self._inline_writer(), begun=True)
-                else:  # another process holds the write lock: wait for it on the writer thread
-                    created = await self._on_writer(work)
+            # A short transaction runs inline on the loop unless another process holds the
+            # write lock; then it waits for it on the writer thread.
+            if self._try_begin_inline():
+                created = work(self._inline_writer(), begun=True)
+            else:
+                created = await self._on_writer(work)
         self._known_tenants.add(tenant)
         if created:
             await self.events.publish([event])
         return created
-
-    def _insert_inline(self, row: tuple[Any, ...]) -> bool | None:
-        """One INSERT as its own transaction on the loop (busy_timeout 0): whether it stored
-        the row, or None when another process holds the write lock. Callers hold
-        ``_write_lock``; the tenant row must exist already."""
-        try:
-            cursor = self._inline_writer().execute(_INSERT, row)
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                return None
-            raise
-        return cursor.rowcount > 0
 
     def _inline_writer(self) -> sqlite3.Connection:
         conn = self._inline_write
