@@ -87,7 +87,8 @@ async def store(
         if pg_store is None:
             pytest.skip("PostgreSQL is not reachable (set CITYHUB_TEST_DATABASE_URL)")
         await pg_store.pool.execute(
-            "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types"
+            "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types, subscriptions,"
+            " subscription_versions, notification_outbox"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
         yield pg_store
@@ -116,7 +117,10 @@ def settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 async def hub(store: Store, settings_overrides: dict[str, Any]) -> AsyncIterator[Hub]:
     the_hub = Hub(test_settings(store, **settings_overrides), store=store)
+    the_hub.start_background()
     yield the_hub
+    await the_hub.stop_background()
+    store.commit_hook = None
     await the_hub.contexts.aclose()
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from cityhub.notifications.dispatcher import Dispatcher
+from cityhub.notifications.http_delivery import HttpDelivery
+from cityhub.notifications.mqtt_delivery import MqttDelivery
+from cityhub.notifications.planner import NotificationPlanner
 from cityhub.services.batch import BatchService
 from cityhub.services.contexts import ContextService
 from cityhub.services.discovery import DiscoveryService
 from cityhub.services.entities import EntityService
 from cityhub.services.queries import QueryService
+from cityhub.services.subscriptions import SubscriptionService
 from cityhub.settings import Settings
 from cityhub.storage import create_store
 from cityhub.storage.base import Store
@@ -23,12 +28,40 @@ class Hub:
         self.batch = BatchService(self.store)
         self.queries = QueryService(self.store, max_limit=settings.query_max_limit)
         self.discovery = DiscoveryService(self.store)
+        self.subscriptions = SubscriptionService(
+            self.store, self.contexts, max_limit=settings.query_max_limit
+        )
+        self.planner = NotificationPlanner(self.contexts)
+        self.store.commit_hook = self.planner
+        self.dispatcher: Dispatcher | None = None
 
     async def open(self, *, migrate: bool = True) -> None:
         await self.store.open()
         if migrate:
             await self.store.migrate()
+        self.start_background()
+
+    def start_background(self) -> None:
+        """Start the notification dispatcher (when the settings ask for it)."""
+        if self.settings.notifications and self.dispatcher is None:
+            http = HttpDelivery()
+            mqtt = MqttDelivery(self.settings.notification_mqtt_ca_file)
+            self.dispatcher = Dispatcher(
+                self.store,
+                self.contexts,
+                {"http": http, "https": http, "mqtt": mqtt, "mqtts": mqtt},
+                lease_seconds=self.settings.notification_lease,
+                retry_max_seconds=self.settings.notification_retry_max,
+                retention_seconds=self.settings.notification_retention,
+            )
+            self.dispatcher.start()
+
+    async def stop_background(self) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+            self.dispatcher = None
 
     async def close(self) -> None:
+        await self.stop_background()
         await self.contexts.aclose()
         await self.store.close()

@@ -64,6 +64,31 @@ class Settings:
     query_max_limit: int = _setting(
         1000, "Largest limit a query may ask for; above it the answer is TooManyResults (403)."
     )
+    notifications: bool = _setting(
+        True,
+        "Deliver subscription notifications from this process (every worker shares the work "
+        "through the store's outbox).",
+    )
+    notification_retry_max: float = _setting(
+        60.0,
+        "Longest wait in seconds between two attempts to deliver a notification to an endpoint "
+        "that keeps failing (the wait doubles from 0.5 s up to this).",
+    )
+    notification_retention: float = _setting(
+        86_400.0,
+        "Seconds a notification is retried before it is dropped (its subscription records "
+        "the failures).",
+    )
+    notification_lease: float = _setting(
+        60.0,
+        "Seconds a worker holds notifications it claimed; those of a worker that died are "
+        "delivered by another once this runs out.",
+    )
+    notification_mqtt_ca_file: str = _setting(
+        "",
+        "PEM file of extra certificate authorities trusted for mqtts:// notification endpoints "
+        "(beside the system's).",
+    )
     sqlite_readers: int = _setting(4, "Reader connections in the SQLite pool (one writer besides).")
     pg_pool_size: int = _setting(10, "Connections in each worker's PostgreSQL pool.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")

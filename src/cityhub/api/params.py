@@ -38,6 +38,16 @@ def options(request: Request, allowed: set[str]) -> set[str]:
     return chosen
 
 
+def integer_param(request: Request, name: str, default: int) -> int:
+    """A non-negative integer parameter (limit, offset); BadRequestData otherwise."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
+    return int(raw)
+
+
 def flag(request: Request, name: str) -> bool:
     raw = request.query_params.get(name)
     if raw is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +28,7 @@ from cityhub.api.common import (
     termmap_for,
 )
 from cityhub.api.negotiation import GEO_JSON, JSON, JSON_LD, json_response, negotiate
-from cityhub.api.params import flag, list_param, render_options
+from cityhub.api.params import flag, integer_param, list_param, render_options
 from cityhub.errors import BadRequestData
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.representation import RenderOptions, geojson_feature, parse_lang, render_entity
@@ -57,15 +56,6 @@ _SELECTING = (
 )
 
 
-def _integer(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"[0-9]+", raw):
-        raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
-    return int(raw)
-
-
 def _id_pattern(raw: Any) -> str:
     if not isinstance(raw, str) or not raw:
         raise BadRequestData("idPattern must be a non-empty regular expression")
@@ -90,7 +80,10 @@ def _attrs(names: list[Any], tm: TermMap) -> frozenset[str]:
 
 def _page(request: Request) -> tuple[int, int]:
     settings = hub_of(request).settings
-    return _integer(request, "limit", settings.query_default_limit), _integer(request, "offset", 0)
+    return (
+        integer_param(request, "limit", settings.query_default_limit),
+        integer_param(request, "offset", 0),
+    )
 
 
 async def query_entities(request: Request) -> Response:

@@ -69,6 +69,47 @@ class AttributeDetails:
     entity_types: list[str]
 
 
+@dataclass
+class SubscriptionRecord:
+    """A stored subscription (model/subscriptions.py stored form) and what its deliveries
+    recorded (clause 5.2.14 status members)."""
+
+    doc: dict[str, Any]
+    created_at: str
+    modified_at: str
+    times_sent: int = 0
+    times_failed: int = 0
+    last_notification: str | None = None
+    last_success: str | None = None
+    last_failure: str | None = None
+    last_status: str | None = None
+
+
+@dataclass
+class OutboxItem:
+    """One notification to deliver, written in the transaction of the change behind it."""
+
+    subscription_id: str
+    trigger: str
+    entity_id: str
+    payload: dict[str, Any]  # {"after": entity or None, "before": entity or None}
+    created_at: str
+
+
+@dataclass
+class PendingNotification:
+    """An outbox row claimed for delivery (its lease ends at ``claimed_until``)."""
+
+    id: int
+    tenant: str
+    subscription_id: str
+    trigger: str
+    entity_id: str
+    payload: dict[str, Any]
+    created_at: str
+    attempts: int
+
+
 class UnitOfWork(Protocol):
     """One write transaction on one tenant."""
 
@@ -92,6 +133,32 @@ class UnitOfWork(Protocol):
 
     async def delete(self, entity_ids: Sequence[str]) -> list[str]:
         """Delete entities; returns the ids that were deleted."""
+        ...
+
+    async def subscriptions_version(self) -> int:
+        """The tenant's subscription version as this transaction sees it."""
+        ...
+
+    async def subscription_docs(self) -> list[dict[str, Any]]:
+        """Every subscription of the tenant, as this transaction sees them."""
+        ...
+
+    async def add_notifications(self, items: Sequence[OutboxItem]) -> None:
+        """Queue notifications; they become deliverable when this transaction commits."""
+        ...
+
+
+class CommitHook(Protocol):
+    """What a store calls around each write transaction (notifications/planner.py)."""
+
+    def quiet_version(self, tenant: str) -> int | None:
+        """The tenant's subscription version at which it is known to have no subscription
+        (0 when nothing is known yet), or None when it has some. A write that finds the
+        tenant at this version may skip ``before_commit`` (the single-statement create)."""
+        ...
+
+    async def before_commit(self, tenant: str, uow: UnitOfWork) -> None:
+        """Runs inside the transaction, after its changes, when it has change events."""
         ...
 
 
@@ -118,6 +185,9 @@ class Store(Protocol):
         backend allows); False when the id exists. ``event`` is published after commit."""
         ...
 
+    commit_hook: CommitHook | None
+    """Called inside each write transaction that changed entities, before it commits."""
+
     async def tenant_exists(self, tenant: str) -> bool: ...
 
     async def tenants(self) -> list[str]: ...
@@ -143,6 +213,64 @@ class Store(Protocol):
     async def delete_context(self, local_id: str) -> bool: ...
 
     async def touch_context(self, local_id: str, when: str) -> None: ...
+
+    # --- subscriptions (clause 5.8) ------------------------------------------------------
+
+    async def create_subscription(self, tenant: str, doc: dict[str, Any], now: str) -> bool:
+        """Store a new subscription (its tenant is created too); False when the id exists."""
+        ...
+
+    async def get_subscription(self, tenant: str, sub_id: str) -> SubscriptionRecord | None: ...
+
+    async def list_subscriptions(
+        self, tenant: str, limit: int, offset: int
+    ) -> list[SubscriptionRecord]:
+        """One page of the tenant's subscriptions, oldest first (then by id)."""
+        ...
+
+    async def count_subscriptions(self, tenant: str) -> int: ...
+
+    async def replace_subscription(
+        self, tenant: str, doc: dict[str, Any], now: str, expected_modified_at: str
+    ) -> bool:
+        """Store a subscription's new state if it was not modified since
+        ``expected_modified_at`` (optimistic concurrency); False otherwise."""
+        ...
+
+    async def delete_subscription(self, tenant: str, sub_id: str) -> bool:
+        """Delete a subscription and the notifications still queued for it."""
+        ...
+
+    async def subscriptions_version(self, tenant: str) -> int: ...
+
+    # --- notification outbox -----------------------------------------------------------
+
+    async def claim_notifications(
+        self, limit: int, lease_seconds: float, now: float
+    ) -> list[PendingNotification]:
+        """Due, unclaimed notifications (oldest first), leased to the caller."""
+        ...
+
+    async def notification_delivered(self, item: PendingNotification, when: str) -> None:
+        """Drop a delivered notification and record the success on its subscription."""
+        ...
+
+    async def notification_failed(
+        self, item: PendingNotification, when: str, retry_at: float | None
+    ) -> None:
+        """Record a failed attempt; try again at ``retry_at`` (None: give up, drop it)."""
+        ...
+
+    async def release_notifications(
+        self, items: Sequence[PendingNotification], retry_at: float
+    ) -> None:
+        """Give claimed notifications back unsent (not counted as attempts), due at
+        ``retry_at``."""
+        ...
+
+    async def wait_for_notifications(self, timeout: float) -> None:
+        """Return when notifications may have been queued (by any worker), or on timeout."""
+        ...
 
     # --- discovery (clauses 5.7.5–5.7.10), computed in SQL over the current entities ---------
 

@@ -10,7 +10,9 @@ much as half the statement itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,9 +23,18 @@ import orjson
 from cityhub.errors import BadRequestData
 from cityhub.events import ChangeEvent, EventBus
 from cityhub.query.ast import EntityQuery
-from cityhub.storage.base import ContextRecord, Entity, QueryResult
+from cityhub.storage.base import (
+    CommitHook,
+    ContextRecord,
+    Entity,
+    OutboxItem,
+    PendingNotification,
+    QueryResult,
+    SubscriptionRecord,
+)
 from cityhub.storage.migrations import bundled_migrations
-from cityhub.storage.postgres import discovery
+from cityhub.storage.postgres import discovery, outbox
+from cityhub.storage.postgres import subscriptions as subscription_rows
 from cityhub.storage.postgres.query_sql import PostgresDialect
 from cityhub.storage.sql.compiler import Params, compile_from
 
@@ -162,6 +173,16 @@ class PostgresUnitOfWork:
         deleted = {row["id"] for row in rows}
         return [i for i in entity_ids if i in deleted]
 
+    async def subscriptions_version(self) -> int:
+        return await subscription_rows.version(self._conn, self._tenant)
+
+    async def subscription_docs(self) -> list[dict[str, Any]]:
+        return await subscription_rows.docs(self._conn, self._tenant)
+
+    async def add_notifications(self, items: Sequence[OutboxItem]) -> None:
+        if items:
+            await outbox.add(self._conn, self._tenant, items, time.time())
+
 
 class PostgresStore:
     """The production store: PostgreSQL 15 + PostGIS 3 through an asyncpg pool."""
@@ -177,6 +198,9 @@ class PostgresStore:
         self._fast: list[asyncpg.Connection] = []  # every dedicated connection
         self._idle: list[asyncpg.Connection] = []  # those not running a statement now
         self._replacing: set[asyncio.Task[None]] = set()
+        self.commit_hook: CommitHook | None = None
+        self._outbox_signal = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -194,9 +218,18 @@ class PostgresStore:
         for _ in range(_FAST_CONNECTIONS):
             await self._add_fast()
 
+    async def _listen(self) -> None:
+        """LISTEN on the outbox channel: any worker's commit of notifications wakes us."""
+        if self._listener is None:
+            self._listener = await asyncpg.connect(self.url)
+            await self._listener.add_listener(outbox.CHANNEL, lambda *_: self._outbox_signal.set())
+
     async def close(self) -> None:
         for task in list(self._replacing):
             task.cancel()
+        if self._listener is not None:
+            self._listener.terminate()
+            self._listener = None
         await self._close_fast()
         if self._pool is not None:
             await self._pool.close()
@@ -278,6 +311,8 @@ class PostgresStore:
             uow = PostgresUnitOfWork(conn, tenant)
             async with conn.transaction():
                 yield uow
+                if self.commit_hook is not None and uow.events:
+                    await self.commit_hook.before_commit(tenant, uow)
                 if tenant not in self._known_tenants:
                     await conn.execute(
                         "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", tenant
@@ -287,18 +322,28 @@ class PostgresStore:
 
     async def create_one(self, tenant: str, entity: Entity, event: ChangeEvent) -> bool:
         # One statement, so one round trip in an implicit transaction; the tenant row rides
-        # along in a data-modifying CTE until this worker knows the tenant exists.
+        # along in a data-modifying CTE until this worker knows the tenant exists. With a
+        # commit hook the insert happens only while the tenant's subscription version is the
+        # one at which the hook knows it has no subscription; otherwise the full transaction
+        # runs, with the hook.
+        quiet = 0 if self.commit_hook is None else self.commit_hook.quiet_version(tenant)
+        if quiet is None:
+            return await self._create_in_transaction(tenant, entity, event)
         tenant_cte = (
-            "WITH new_tenant AS (INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING) "
+            ", new_tenant AS (INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING)"
             if tenant not in self._known_tenants
             else ""
         )
         scope = entity.get("scope")
-        created = await self._fetchval(
-            tenant_cte
-            + "INSERT INTO entities (tenant, id, types, scopes, created_at, modified_at, doc)"
-            " VALUES ($1, $2, $3::text[], $4::text[], $5, $6, $7)"
-            " ON CONFLICT (tenant, id) DO NOTHING RETURNING true",
+        outcome = await self._fetchval(
+            "WITH v AS (SELECT coalesce(max(version), 0) AS version FROM subscription_versions"
+            " WHERE tenant = $1)"
+            + tenant_cte
+            + ", ins AS (INSERT INTO entities (tenant, id, types, scopes, created_at,"
+            " modified_at, doc) SELECT $1, $2, $3::text[], $4::text[], $5, $6, $7 FROM v"
+            " WHERE v.version = $8 ON CONFLICT (tenant, id) DO NOTHING RETURNING 1)"
+            " SELECT CASE WHEN (SELECT version FROM v) <> $8 THEN 'stale'"
+            " WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' ELSE 'exists' END",
             tenant,
             entity["id"],
             entity["type"],
@@ -306,11 +351,21 @@ class PostgresStore:
             entity["createdAt"],
             entity["modifiedAt"],
             entity,
+            quiet,
         )
+        if outcome == "stale":
+            return await self._create_in_transaction(tenant, entity, event)
         self._known_tenants.add(tenant)
-        if created:
+        if outcome == "created":
             await self.events.publish([event])
-        return bool(created)
+        return outcome == "created"
+
+    async def _create_in_transaction(self, tenant: str, entity: Entity, event: ChangeEvent) -> bool:
+        async with self.transaction(tenant) as uow:
+            if await uow.insert([entity]):
+                return False
+            uow.events.append(event)
+        return True
 
     async def tenant_exists(self, tenant: str) -> bool:
         if tenant in self._known_tenants:
@@ -406,6 +461,63 @@ class PostgresStore:
             local_id,
             when,
         )
+
+    # --- subscriptions (clause 5.8), storage/postgres/subscriptions.py -------------------
+
+    async def create_subscription(self, tenant: str, doc: dict[str, Any], now: str) -> bool:
+        created = await subscription_rows.insert(self.pool, tenant, doc, now)
+        if created:
+            self._known_tenants.add(tenant)
+        return created
+
+    async def get_subscription(self, tenant: str, sub_id: str) -> SubscriptionRecord | None:
+        return await subscription_rows.get(self.pool, tenant, sub_id)
+
+    async def list_subscriptions(
+        self, tenant: str, limit: int, offset: int
+    ) -> list[SubscriptionRecord]:
+        return await subscription_rows.page(self.pool, tenant, limit, offset)
+
+    async def count_subscriptions(self, tenant: str) -> int:
+        return await subscription_rows.count(self.pool, tenant)
+
+    async def replace_subscription(
+        self, tenant: str, doc: dict[str, Any], now: str, expected_modified_at: str
+    ) -> bool:
+        return await subscription_rows.replace(self.pool, tenant, doc, now, expected_modified_at)
+
+    async def delete_subscription(self, tenant: str, sub_id: str) -> bool:
+        return await subscription_rows.delete(self.pool, tenant, sub_id)
+
+    async def subscriptions_version(self, tenant: str) -> int:
+        return await subscription_rows.version(self.pool, tenant)
+
+    # --- notification outbox (storage/postgres/outbox.py) --------------------------------
+
+    async def claim_notifications(
+        self, limit: int, lease_seconds: float, now: float
+    ) -> list[PendingNotification]:
+        await self._listen()
+        return await outbox.claim(self.pool, limit, lease_seconds, now)
+
+    async def notification_delivered(self, item: PendingNotification, when: str) -> None:
+        await outbox.delivered(self.pool, item, when)
+
+    async def notification_failed(
+        self, item: PendingNotification, when: str, retry_at: float | None
+    ) -> None:
+        await outbox.failed(self.pool, item, when, retry_at)
+
+    async def release_notifications(
+        self, items: Sequence[PendingNotification], retry_at: float
+    ) -> None:
+        await outbox.release(self.pool, [item.id for item in items], retry_at)
+
+    async def wait_for_notifications(self, timeout: float) -> None:
+        await self._listen()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox_signal.wait(), timeout)
+        self._outbox_signal.clear()
 
     # --- discovery (clauses 5.7.5–5.7.10), one pooled connection (storage/postgres/discovery.py)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,10 +23,19 @@ from cityhub.errors import BadRequestData
 from cityhub.events import ChangeEvent, EventBus
 from cityhub.model.values import now_iso
 from cityhub.query.ast import EntityQuery
-from cityhub.storage.base import ContextRecord, Entity, QueryResult
+from cityhub.storage.base import (
+    CommitHook,
+    ContextRecord,
+    Entity,
+    OutboxItem,
+    PendingNotification,
+    QueryResult,
+    SubscriptionRecord,
+)
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.sql.compiler import Params, compile_from
-from cityhub.storage.sqlite import discovery, index_tables
+from cityhub.storage.sqlite import discovery, index_tables, outbox
+from cityhub.storage.sqlite import subscriptions as subscription_rows
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.query_sql import SqliteDialect
 
@@ -136,6 +146,7 @@ class SqliteUnitOfWork:
         # Ids this transaction has seen missing; it holds the write lock, so they stay missing
         # until it inserts them, and an insert need not look them up again.
         self._absent: set[str] = set()
+        self.notifications_queued = False
         # What the index tables hold for entities this transaction has read or written, so an
         # update that changes neither types nor geometries leaves their rows alone.
         self._indexed: dict[str, index_tables.IndexedState] = {}
@@ -248,6 +259,21 @@ class SqliteUnitOfWork:
             self._indexed.pop(entity_id, None)
         return deleted
 
+    async def subscriptions_version(self) -> int:
+        tenant = self._tenant
+        return await self._run(lambda conn: subscription_rows.version(conn, tenant))
+
+    async def subscription_docs(self) -> list[dict[str, Any]]:
+        tenant = self._tenant
+        return await self._run(lambda conn: subscription_rows.docs(conn, tenant))
+
+    async def add_notifications(self, items: Sequence[OutboxItem]) -> None:
+        if not items:
+            return
+        tenant, due = self._tenant, time.time()
+        await self._run(lambda conn: outbox.add(conn, tenant, items, due))
+        self.notifications_queued = True
+
 
 class SqliteStore:
     """The embedded store (DESIGN: one writer, pooled readers, WAL, events after commit)."""
@@ -267,6 +293,10 @@ class SqliteStore:
         self._inline: sqlite3.Connection | None = None
         self._inline_write: sqlite3.Connection | None = None
         self._known_tenants: set[str] = set()
+        self.commit_hook: CommitHook | None = None
+        # Set when this process queued notifications; other processes on the file are seen
+        # by polling (wait_for_notifications' timeout).
+        self._outbox_signal = asyncio.Event()
 
     async def open(self) -> None:
         if self.path not in {"", ":memory:"}:
@@ -363,6 +393,8 @@ class SqliteStore:
         async with self._write_lock:
             try:
                 yield uow
+                if self.commit_hook is not None and uow.events:
+                    await self.commit_hook.before_commit(tenant, uow)
                 await self._on_writer(commit)
             except BaseException:
                 # Queued behind any statement still running on the writer thread (even one
@@ -370,6 +402,8 @@ class SqliteStore:
                 await asyncio.shield(self._on_writer(_rollback))
                 raise
         self._known_tenants.add(tenant)
+        if uow.notifications_queued:
+            self._outbox_signal.set()
         await self.events.publish(uow.events)
 
     def _inline_reader(self) -> sqlite3.Connection:
@@ -402,15 +436,43 @@ class SqliteStore:
 
         async with self._write_lock:
             # A short transaction runs inline on the loop unless another process holds the
-            # write lock; then it waits for it on the writer thread.
+            # write lock; then it waits for it on the writer thread. Either way it skips the
+            # commit hook only when the hook knows the tenant has no subscription.
             if self._try_begin_inline():
-                created = work(self._inline_writer(), begun=True)
+                conn = self._inline_writer()
+                # (_quiet ends the transaction itself when the answer is no)
+                created = work(conn, begun=True) if self._quiet(conn, tenant) else None
             else:
-                created = await self._on_writer(work)
+                created = await self._on_writer(
+                    lambda conn: work(conn) if self._quiet(_begin(conn), tenant) else None
+                )
+        if created is None:  # subscriptions may match: the full transaction path
+            return await self._create_in_transaction(tenant, entity, event)
         self._known_tenants.add(tenant)
         if created:
             await self.events.publish([event])
         return created
+
+    def _quiet(self, conn: sqlite3.Connection, tenant: str) -> bool:
+        """Inside a write transaction: whether no subscription can be told of a change."""
+        hook = self.commit_hook
+        if hook is None:
+            return True
+        try:
+            quiet = hook.quiet_version(tenant) == subscription_rows.version(conn, tenant)
+        except BaseException:
+            _rollback(conn)
+            raise
+        if not quiet:
+            _rollback(conn)
+        return quiet
+
+    async def _create_in_transaction(self, tenant: str, entity: Entity, event: ChangeEvent) -> bool:
+        async with self.transaction(tenant) as uow:
+            if await uow.insert([entity]):
+                return False
+            uow.events.append(event)
+        return True
 
     def _inline_writer(self) -> sqlite3.Connection:
         conn = self._inline_write
@@ -553,6 +615,82 @@ class SqliteStore:
 
         async with self._write_lock:
             await self._on_writer(work)
+
+    # --- subscriptions (clause 5.8), storage/sqlite/subscriptions.py ---------------------
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """One short write transaction on the writer thread."""
+
+        def work(conn: sqlite3.Connection) -> T:
+            _begin(conn)
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+            return result
+
+        async with self._write_lock:
+            return await self._on_writer(work)
+
+    async def create_subscription(self, tenant: str, doc: dict[str, Any], now: str) -> bool:
+        created = await self._write(lambda conn: subscription_rows.insert(conn, tenant, doc, now))
+        if created:
+            self._known_tenants.add(tenant)
+        return created
+
+    async def get_subscription(self, tenant: str, sub_id: str) -> SubscriptionRecord | None:
+        return await self._on_reader(lambda conn: subscription_rows.get(conn, tenant, sub_id))
+
+    async def list_subscriptions(
+        self, tenant: str, limit: int, offset: int
+    ) -> list[SubscriptionRecord]:
+        return await self._on_reader(
+            lambda conn: subscription_rows.page(conn, tenant, limit, offset)
+        )
+
+    async def count_subscriptions(self, tenant: str) -> int:
+        return await self._on_reader(lambda conn: subscription_rows.count(conn, tenant))
+
+    async def replace_subscription(
+        self, tenant: str, doc: dict[str, Any], now: str, expected_modified_at: str
+    ) -> bool:
+        return await self._write(
+            lambda conn: subscription_rows.replace(conn, tenant, doc, now, expected_modified_at)
+        )
+
+    async def delete_subscription(self, tenant: str, sub_id: str) -> bool:
+        return await self._write(lambda conn: subscription_rows.delete(conn, tenant, sub_id))
+
+    async def subscriptions_version(self, tenant: str) -> int:
+        return await self._on_reader(lambda conn: subscription_rows.version(conn, tenant))
+
+    # --- notification outbox (storage/sqlite/outbox.py) ----------------------------------
+
+    async def claim_notifications(
+        self, limit: int, lease_seconds: float, now: float
+    ) -> list[PendingNotification]:
+        return await self._write(lambda conn: outbox.claim(conn, limit, lease_seconds, now))
+
+    async def notification_delivered(self, item: PendingNotification, when: str) -> None:
+        await self._write(lambda conn: outbox.delivered(conn, item, when))
+
+    async def notification_failed(
+        self, item: PendingNotification, when: str, retry_at: float | None
+    ) -> None:
+        await self._write(lambda conn: outbox.failed(conn, item, when, retry_at))
+
+    async def release_notifications(
+        self, items: Sequence[PendingNotification], retry_at: float
+    ) -> None:
+        ids = [item.id for item in items]
+        await self._write(lambda conn: outbox.release(conn, ids, retry_at))
+
+    async def wait_for_notifications(self, timeout: float) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox_signal.wait(), timeout)
+        self._outbox_signal.clear()
 
     # --- discovery (clauses 5.7.5–5.7.10), on a reader thread (storage/sqlite/discovery.py) ---
 

@@ -1,0 +1,100 @@
+"""The notification outbox of the PostgreSQL store.
+
+Rows are written in the transaction of the change that caused them, together with a
+``pg_notify`` on ``cityhub_outbox`` that wakes the dispatcher of every worker at commit.
+Claiming takes due rows with ``FOR UPDATE SKIP LOCKED`` and leases them (``claimed_until``),
+so with N workers each row goes to one of them; if that worker dies, the lease runs out and
+another delivers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from cityhub.storage.base import OutboxItem, PendingNotification
+
+CHANNEL = "cityhub_outbox"
+
+
+async def add(
+    conn: asyncpg.Connection, tenant: str, items: Sequence[OutboxItem], due: float
+) -> None:
+    await conn.execute(
+        "INSERT INTO notification_outbox (tenant, subscription_id, trigger, entity_id, payload,"
+        " created_at, next_attempt_at)"
+        " SELECT $1, u.subscription_id, u.trigger, u.entity_id, u.payload, u.created_at, $7"
+        " FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[])"
+        " AS u(subscription_id, trigger, entity_id, payload, created_at)",
+        tenant,
+        [item.subscription_id for item in items],
+        [item.trigger for item in items],
+        [item.entity_id for item in items],
+        [item.payload for item in items],
+        [item.created_at for item in items],
+        due,
+    )
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+
+
+async def claim(
+    pool: asyncpg.Pool, limit: int, lease_seconds: float, now: float
+) -> list[PendingNotification]:
+    rows = await pool.fetch(
+        "UPDATE notification_outbox o SET claimed_until = $1, attempts = o.attempts + 1"
+        " FROM (SELECT id FROM notification_outbox WHERE next_attempt_at <= $2"
+        " AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3"
+        " FOR UPDATE SKIP LOCKED) due WHERE o.id = due.id"
+        " RETURNING o.id, o.tenant, o.subscription_id, o.trigger, o.entity_id, o.payload,"
+        " o.created_at, o.attempts",
+        now + lease_seconds,
+        now,
+        limit,
+    )
+    items = [PendingNotification(*row) for row in rows]
+    items.sort(key=lambda item: item.id)
+    return items
+
+
+async def delivered(pool: asyncpg.Pool, item: PendingNotification, when: str) -> None:
+    await pool.execute(
+        "WITH done AS (DELETE FROM notification_outbox WHERE id = $1)"
+        " UPDATE subscriptions SET times_sent = times_sent + 1, last_notification = $2,"
+        " last_success = $2, last_status = 'ok' WHERE tenant = $3 AND id = $4",
+        item.id,
+        when,
+        item.tenant,
+        item.subscription_id,
+    )
+
+
+async def failed(
+    pool: asyncpg.Pool, item: PendingNotification, when: str, retry_at: float | None
+) -> None:
+    outcome = (
+        "DELETE FROM notification_outbox WHERE id = $1 AND $5::float8 IS NULL"
+        if retry_at is None
+        else "UPDATE notification_outbox SET claimed_until = NULL, next_attempt_at = $5"
+        " WHERE id = $1"
+    )
+    await pool.execute(
+        f"WITH outcome AS ({outcome})"
+        " UPDATE subscriptions SET times_sent = times_sent + 1, times_failed = times_failed + 1,"
+        " last_notification = $2, last_failure = $2, last_status = 'failed'"
+        " WHERE tenant = $3 AND id = $4",
+        item.id,
+        when,
+        item.tenant,
+        item.subscription_id,
+        retry_at,
+    )
+
+
+async def release(pool: asyncpg.Pool, ids: Sequence[int], retry_at: float) -> None:
+    await pool.execute(
+        "UPDATE notification_outbox SET claimed_until = NULL, next_attempt_at = $2,"
+        " attempts = attempts - 1 WHERE id = ANY($1::bigint[])",
+        list(ids),
+        retry_at,
+    )
