@@ -223,7 +223,7 @@ async def copy_seed_row(source: str, target: str) -> None:
         values = row.fetchone()
         src.close()
         dst = sqlite3.connect(target[len("sqlite:///") :])
-        register_sqlite_functions(dst)  # the schema's triggers call them
+        register_sqlite_functions(dst)  # migrations and queries call them
         with dst:
             dst.execute("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?)", values)
         dst.close()

@@ -43,13 +43,24 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw)
         except ValueError:
             body = raw
+        if owner.delay:
+            time.sleep(owner.delay)
+        if owner.hold:
+            with owner.lock:
+                owner.holding += 1
+            owner.release.wait(30)
+            with owner.lock:
+                owner.holding -= 1
         with owner.lock:
             owner.received.append(
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
             )
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the hub gave up waiting (its timeout)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
@@ -61,8 +72,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class NotificationReceiver:
-    def __init__(self) -> None:
+    def __init__(self, *, hold: bool = False, delay: float = 0.0) -> None:
         self.status = 200
+        self.delay = delay  # seconds each request takes before it is answered
+        # With hold, each request waits (counted in ``holding``) until ``release`` is set.
+        self.hold = hold
+        self.holding = 0
+        self.release = threading.Event()
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -90,6 +106,7 @@ class NotificationReceiver:
         raise AssertionError(f"{len(self.accepted())} of {count} notifications arrived")
 
     def close(self) -> None:
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
 

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from cityhub import __version__
-from cityhub.api import batch, contexts, discovery, entities, queries, subscriptions
+from cityhub.api import batch, contexts, discovery, entities, queries, streams, subscriptions
 from cityhub.api.dispatch import hot_route, serve
 from cityhub.api.problems import http_error_handler, ngsi_ld_error_handler, unexpected_error_handler
 from cityhub.errors import NgsiLdError
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
         *batch.routes(),
         *contexts.routes(),
         *discovery.routes(),
+        *streams.routes(),  # before subscriptions: /subscriptions/{id}/stream
         *subscriptions.routes(),
     ]
     app = HubApp(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cityhub.notifications.dispatcher import Dispatcher
+from cityhub.notifications.feed_delivery import FeedDelivery
 from cityhub.notifications.http_delivery import HttpDelivery
 from cityhub.notifications.mqtt_delivery import MqttDelivery
 from cityhub.notifications.planner import NotificationPlanner
@@ -49,10 +50,17 @@ class Hub:
             self.dispatcher = Dispatcher(
                 self.store,
                 self.contexts,
-                {"http": http, "https": http, "mqtt": mqtt, "mqtts": mqtt},
+                {
+                    "http": http,
+                    "https": http,
+                    "mqtt": mqtt,
+                    "mqtts": mqtt,
+                    "urn": FeedDelivery(self.store, self.settings.notification_feed_retention),
+                },
                 lease_seconds=self.settings.notification_lease,
                 retry_max_seconds=self.settings.notification_retry_max,
                 retention_seconds=self.settings.notification_retention,
+                max_periodic_entities=self.settings.query_max_limit,
             )
             self.dispatcher.start()
 

@@ -84,6 +84,11 @@ class Settings:
         "Seconds a worker holds notifications it claimed; those of a worker that died are "
         "delivered by another once this runs out.",
     )
+    notification_feed_retention: float = _setting(
+        3600.0,
+        "Seconds the live feed (urn:cityhub:sse endpoints, GET /subscriptions/{id}/stream) "
+        "keeps notifications for browsers that reconnect with Last-Event-ID.",
+    )
     notification_mqtt_ca_file: str = _setting(
         "",
         "PEM file of extra certificate authorities trusted for mqtts:// notification endpoints "

@@ -130,11 +130,18 @@ def data_of(received: Received) -> dict[str, Any]:
 
 
 async def subscription_status(
-    client: httpx.AsyncClient, sub_id: str, **headers: str
+    client: httpx.AsyncClient, sub_id: str, expected: str | None = None
 ) -> dict[str, Any]:
-    response = await client.get(f"{SUBSCRIPTIONS}/{quote(sub_id, safe=':')}", headers=headers)
-    assert response.status_code == 200, response.text
-    return dict(response.json()["notification"])
+    """The subscription's notification member; with ``expected``, once its status is that
+    (outcomes are recorded shortly after delivery, in batches)."""
+    for _ in range(250):
+        response = await client.get(f"{SUBSCRIPTIONS}/{quote(sub_id, safe=':')}")
+        assert response.status_code == 200, response.text
+        notification = dict(response.json()["notification"])
+        if expected is None or notification.get("status") == expected:
+            return notification
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"subscription status never became {expected}: {notification}")
 
 
 # --- what a notification holds -----------------------------------------------------------
@@ -161,8 +168,7 @@ async def test_create_entity_notifies_with_a_notification_in_the_subscriptions_t
     }
     assert received.headers["content-type"] == "application/json"
     assert received.headers["link"] == f'<{ctx}>; rel="{CONTEXT_REL}"; type="{JSON_LD}"'
-    status = await subscription_status(client, sub_id)
-    assert status["status"] == "ok"
+    status = await subscription_status(client, sub_id, "ok")
     assert status["timesSent"] == 1
     assert status["lastSuccess"] == status["lastNotification"]
     assert "lastFailure" not in status
@@ -399,16 +405,14 @@ async def test_a_failing_receiver_gets_the_notification_once_it_recovers(
         if len(receiver.received) >= 2:
             break
         await asyncio.sleep(0.02)
-    status = await subscription_status(client, sub_id)
-    assert status["status"] == "failed"
+    status = await subscription_status(client, sub_id, "failed")
     assert status["timesFailed"] >= 1
     assert "lastFailure" in status
     receiver.status = 200
     [delivered] = await receiver.wait_for(1)
     assert all(r.body["id"] == delivered.body["id"] for r in receiver.received)  # one id
     assert data_of(delivered)["id"] == "urn:ngsi-ld:Parking:15"
-    status = await subscription_status(client, sub_id)
-    assert status["status"] == "ok"
+    status = await subscription_status(client, sub_id, "ok")
     assert status["lastSuccess"] >= status["lastFailure"]
 
 
@@ -425,3 +429,109 @@ async def test_a_refused_connection_is_a_failure_and_does_not_block_other_subscr
             break
         await asyncio.sleep(0.02)
     assert status["status"] == "failed"
+
+
+# --- throttling, periodic notifications, deleted subscriptions ---------------------------
+
+
+async def test_throttling_suppresses_notifications_inside_the_window(
+    client: httpx.AsyncClient, ctx: str, receiver: NotificationReceiver
+) -> None:
+    await write(client, "POST", ENTITIES, ctx, parking(20))
+    await subscribe(
+        client,
+        ctx,
+        receiver.url("/n"),
+        throttling=1.5,
+        watchedAttributes=["spots"],
+        notification={"format": "keyValues", "attributes": ["spots"]},
+    )
+    url = entity_url("urn:ngsi-ld:Parking:20") + "/attrs"
+    for value in (1, 2, 3):
+        await write(client, "PATCH", url, ctx, {"spots": {"type": "Property", "value": value}})
+    [first] = await receiver.wait_for(1)
+    assert data_of(first)["spots"] == 1
+    await asyncio.sleep(1.7)
+    await write(client, "PATCH", url, ctx, {"spots": {"type": "Property", "value": 4}})
+    received = await receiver.wait_for(2)
+    assert [data_of(r)["spots"] for r in received] == [1, 4]
+    await asyncio.sleep(0.3)
+    assert len(receiver.accepted()) == 2
+
+
+async def test_periodic_subscription_notifies_every_matching_entity_each_interval(
+    client: httpx.AsyncClient, ctx: str, receiver: NotificationReceiver
+) -> None:
+    await write(client, "POST", ENTITIES, ctx, parking(21, spots=1))
+    await write(client, "POST", ENTITIES, ctx, parking(22, spots=9))
+    await subscribe(
+        client,
+        ctx,
+        receiver.url("/n"),
+        timeInterval=1,
+        q="spots<5",
+        notification={"format": "keyValues", "attributes": ["spots"]},
+    )
+    received = await receiver.wait_for(2, timeout=10)
+    for notification in received:
+        assert notification.body["data"] == [
+            {"id": "urn:ngsi-ld:Parking:21", "type": "Parking", "spots": 1}
+        ]
+    first, second = (datetime.fromisoformat(r.body["notifiedAt"]) for r in received)
+    assert (second - first).total_seconds() >= 0.8
+
+
+async def test_periodic_subscription_sends_nothing_when_nothing_matches(
+    client: httpx.AsyncClient, ctx: str, receiver: NotificationReceiver
+) -> None:
+    await subscribe(client, ctx, receiver.url("/none"), timeInterval=1, q="spots<0")
+    await subscribe(client, ctx, receiver.url("/sentinel"), timeInterval=1)
+    await write(client, "POST", ENTITIES, ctx, parking(23))
+    received = await receiver.wait_for(2, timeout=10)
+    assert {r.path for r in receiver.accepted()} == {"/sentinel"}
+    assert received
+
+
+async def test_a_deleted_subscription_stops_notifying_at_once(
+    client: httpx.AsyncClient, ctx: str, receiver: NotificationReceiver
+) -> None:
+    gone = await subscribe(client, ctx, receiver.url("/gone"))
+    await write(client, "POST", ENTITIES, ctx, parking(24))
+    await receiver.wait_for(1)
+    response = await client.delete(f"{SUBSCRIPTIONS}/{quote(gone, safe=':')}")
+    assert response.status_code == 204
+    url = entity_url("urn:ngsi-ld:Parking:24") + "/attrs"
+    await write(client, "PATCH", url, ctx, {"spots": {"type": "Property", "value": 0}})
+    await subscribe(client, ctx, receiver.url("/sentinel"))
+    await write(client, "PATCH", url, ctx, {"spots": {"type": "Property", "value": 1}})
+    received = await receiver.wait_for(2)
+    assert [r.path for r in received] == ["/gone", "/sentinel"]
+    await asyncio.sleep(0.3)
+    assert len(receiver.accepted()) == 2
+
+
+async def test_a_hanging_endpoint_does_not_hold_back_other_subscriptions(
+    client: httpx.AsyncClient, ctx: str, receiver: NotificationReceiver
+) -> None:
+    with NotificationReceiver(hold=True) as hanging:
+        await subscribe(client, ctx, hanging.url("/slow"))
+        await subscribe(client, ctx, receiver.url("/fast"))
+        await write(client, "POST", ENTITIES, ctx, parking(25))
+        await write(client, "POST", ENTITIES, ctx, parking(26))
+        for _ in range(500):
+            if hanging.holding:
+                break
+            await asyncio.sleep(0.02)
+        assert hanging.holding == 1  # the hanging endpoint holds the first notification…
+        received = await receiver.wait_for(2)  # …while the other subscription gets both
+        assert sorted(data_of(r)["id"] for r in received) == [
+            "urn:ngsi-ld:Parking:25",
+            "urn:ngsi-ld:Parking:26",
+        ]
+        assert hanging.holding == 1  # the second waits behind the first, in order
+        hanging.release.set()
+        delivered = await hanging.wait_for(2)
+        assert [data_of(r)["id"] for r in delivered] == [
+            "urn:ngsi-ld:Parking:25",
+            "urn:ngsi-ld:Parking:26",
+        ]

@@ -113,3 +113,32 @@ def test_matcher_trigger_of_follows_triggers_watched_attributes_and_filters(
     members: dict[str, Any], change: ChangeEvent, expected: str | None
 ) -> None:
     assert trigger_of(sub(**members), change) == expected
+
+
+def test_subscription_index_offers_every_subscription_that_can_match_a_change() -> None:
+    from cityhub.notifications.planner import SubscriptionIndex
+
+    endpoint = {"endpoint": {"uri": "http://127.0.0.1:9"}}
+    selections: dict[str, dict[str, Any]] = {
+        "by-type": {"entities": [{"type": PARKING}]},
+        "by-id": {"entities": [{"type": PARKING, "id": "urn:ngsi-ld:Parking:1"}]},
+        "other-id": {"entities": [{"type": PARKING, "id": "urn:ngsi-ld:Parking:2"}]},
+        "any-of": {"entities": [{"type": f"{EX}Sensor,{PARKING}"}]},
+        "all-of": {"entities": [{"type": f"{PARKING};{EX}Lot"}]},
+        "watched-only": {"watchedAttributes": [SPOTS]},
+        "other-type": {"entities": [{"type": EX + "Sensor"}]},
+    }
+    index = SubscriptionIndex(
+        [
+            compile_subscription(
+                "",
+                {"id": name, "type": "Subscription", "notification": endpoint, **members},
+                TermMap({}, {}, EX),
+            )
+            for name, members in selections.items()
+        ]
+    )
+    change = event(CREATED, None, entity(spots=prop(1)))
+    offered = {candidate.id for candidate in index.candidates(change)}
+    assert {"by-type", "by-id", "any-of", "all-of", "watched-only"} <= offered
+    assert not {"other-id", "other-type"} & offered

@@ -45,6 +45,7 @@ DEFAULT_TRIGGERS = ("attributeCreated", "attributeUpdated")
 FORMATS = ("normalized", "concise", "keyValues", "simplified")
 ACCEPTS = ("application/json", "application/ld+json", "application/geo+json")
 NOTIFY_SCHEMES = ("http", "https", "mqtt", "mqtts")
+SSE_ENDPOINT = "urn:cityhub:sse"  # the hub's own live feed (notifications/feed_delivery.py)
 
 # Members a client may send; the rest of clause 5.2.12 is read-only (status, createdAt, …).
 _MEMBERS = frozenset(
@@ -323,9 +324,10 @@ def _endpoint(value: Any) -> dict[str, Any]:
         raise BadRequestData("notification.endpoint has no uri")
     uri = require_uri(value["uri"], "notification.endpoint.uri")
     scheme = uri.split(":", 1)[0].lower()
-    if scheme not in NOTIFY_SCHEMES:
+    if scheme not in NOTIFY_SCHEMES and uri != SSE_ENDPOINT:
         raise BadRequestData(
-            f"notification.endpoint.uri must be an http, https, mqtt or mqtts URI, got {uri!r}"
+            "notification.endpoint.uri must be an http, https, mqtt or mqtts URI, or"
+            f" {SSE_ENDPOINT} for the hub's live feed, got {uri!r}"
         )
     endpoint: dict[str, Any] = {"uri": uri}
     if "accept" in value:

@@ -24,7 +24,7 @@ from cityhub.events import CREATED, DELETED, ChangeEvent
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.subscriptions import DEFAULT_TRIGGERS, entity_type_selection
 from cityhub.model.values import parse_datetime
-from cityhub.query.ast import EntityQuery, EntitySelector
+from cityhub.query.ast import EntityQuery, EntitySelector, TypeAny, TypeName
 from cityhub.query.evaluate import matches
 from cityhub.query.geo import geo_query_from_json
 from cityhub.query.q import parse_q
@@ -88,6 +88,34 @@ def compile_subscription(tenant: str, doc: dict[str, Any], tm: TermMap) -> Compi
     )
 
 
+def index_keys(sub: CompiledSubscription) -> list[str] | None:
+    """Entity ids and type IRIs one of which an entity must have to match ``sub``, or None
+    when its selectors cannot say (no entities member, type expressions with ``;``)."""
+    selectors = sub.query.selectors
+    if selectors is None:
+        return None
+    keys: list[str] = []
+    for selector in selectors:
+        if selector.ids is not None:
+            keys.extend("id:" + entity_id for entity_id in selector.ids)
+        elif isinstance(selector.types, TypeName):
+            keys.append("type:" + selector.types.name)
+        elif isinstance(selector.types, TypeAny) and all(
+            isinstance(item, TypeName) for item in selector.types.items
+        ):
+            keys.extend("type:" + item.name for item in selector.types.items)  # type: ignore[union-attr]
+        else:
+            return None
+    return keys
+
+
+def event_keys(event: ChangeEvent) -> list[str]:
+    """The index keys an entity offers (its id and its types), for ``index_keys``."""
+    state = event.after if event.after is not None else event.before
+    types = state.get("type", []) if state else []
+    return ["id:" + event.entity_id, *("type:" + t for t in types)]
+
+
 def attribute_changes(
     before: dict[str, Any] | None, after: dict[str, Any] | None
 ) -> tuple[set[str], set[str], set[str]]:
@@ -100,23 +128,31 @@ def attribute_changes(
     return created, updated, deleted
 
 
-def trigger_of(sub: CompiledSubscription, event: ChangeEvent) -> str | None:
-    """The trigger for which ``sub`` notifies ``event``, or None when it does not."""
+Changes = tuple[set[str], set[str], set[str]]
+
+
+def trigger_of(
+    sub: CompiledSubscription, event: ChangeEvent, changes: Changes | None = None
+) -> str | None:
+    """The trigger for which ``sub`` notifies ``event``, or None when it does not.
+
+    ``changes`` is ``attribute_changes`` of the event, when the caller computed it once for
+    many subscriptions."""
     if sub.periodic:
         return None  # periodic subscriptions notify on their interval, not on changes
-    reason = _reason(sub, event)
+    reason = _reason(sub, event, changes or attribute_changes(event.before, event.after))
     if reason is None:
         return None
     state = event.before if event.kind == DELETED else event.after
     return reason if state is not None and matches(state, sub.query) else None
 
 
-def _reason(sub: CompiledSubscription, event: ChangeEvent) -> str | None:
+def _reason(sub: CompiledSubscription, event: ChangeEvent, changes: Changes) -> str | None:
     if event.kind == CREATED and "entityCreated" in sub.triggers:
         return "entityCreated" if _watched_any(sub, event.after) else None
     if event.kind == DELETED and "entityDeleted" in sub.triggers:
         return "entityDeleted"
-    created, updated, deleted = attribute_changes(event.before, event.after)
+    created, updated, deleted = changes
     if sub.watched is not None:
         created &= sub.watched
         updated &= sub.watched

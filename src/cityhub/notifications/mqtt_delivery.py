@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ import orjson
 from cityhub.notifications.payload import Notification
 
 DEFAULT_TIMEOUT_MS = 10_000
+# aiomqtt warns on every publish while more than ten are in flight, which is normal here.
+_client_log = logging.getLogger("cityhub.notifications.mqtt.client")
+_client_log.setLevel(logging.ERROR)
 VERSIONS = {"mqtt3.1.1": aiomqtt.ProtocolVersion.V311, "mqtt5.0": aiomqtt.ProtocolVersion.V5}
 
 
@@ -86,6 +90,7 @@ class MqttDelivery:
             protocol=VERSIONS[broker.version],
             tls_context=self._tls_context() if broker.tls else None,
             timeout=timeout,
+            logger=_client_log,
         )
         await client.__aenter__()
         self._clients[broker] = client

@@ -56,6 +56,7 @@ class Notification:
     body: dict[str, Any]
     content_type: str
     headers: dict[str, str]
+    tenant: str = ""
 
     def encoded(self) -> bytes:
         return orjson.dumps(self.body)
@@ -78,7 +79,20 @@ def build_notification(
     accept = endpoint.get("accept", JSON)
     after = item.payload.get("after")
     before = item.payload.get("before")
-    if after is None:  # entityDeleted
+    if "entities" in item.payload:  # periodic: every matching entity
+        options = _render_options(sub, params)
+        entities = item.payload["entities"]
+        rendered_all = [render_entity(entity, tm, options) for entity in entities]
+        data: Any = rendered_all
+        if accept == GEO_JSON:
+            data = {
+                "type": "FeatureCollection",
+                "features": [
+                    geojson_feature(entity, out, LOCATION)
+                    for entity, out in zip(entities, rendered_all, strict=True)
+                ],
+            }
+    elif after is None:  # entityDeleted
         types = [tm.compact(t) for t in (before or {}).get("type", [])]
         entity_out: dict[str, Any] = {
             "id": item.entity_id,
@@ -87,16 +101,9 @@ def build_notification(
         if params.get("sysAttrs") and before is not None:
             entity_out.update({m: before[m] for m in ("createdAt", "modifiedAt") if m in before})
         entity_out["deletedAt"] = notified_at
-        data: Any = [entity_out]
+        data = [entity_out]
     else:
-        keep = params.get("attributes", params.get("pick"))
-        options = RenderOptions(
-            form=_FORMS[params.get("format", "normalized")],
-            sys_attrs=bool(params.get("sysAttrs")),
-            lang=parse_lang(sub["lang"]) if "lang" in sub else None,
-            keep=frozenset(keep) if keep is not None else None,
-            omit=frozenset(params.get("omit", ())),
-        )
+        options = _render_options(sub, params)
         rendered = render_entity(after, tm, options)
         if params.get("showChanges") and before is not None:
             _add_previous(rendered, after, before, tm)
@@ -130,7 +137,18 @@ def build_notification(
         headers["NGSILD-Tenant"] = item.tenant
     for pair in endpoint.get("receiverInfo", []):
         headers[pair["key"]] = pair["value"]
-    return Notification(body, accept, headers)
+    return Notification(body, accept, headers, item.tenant)
+
+
+def _render_options(sub: dict[str, Any], params: dict[str, Any]) -> RenderOptions:
+    keep = params.get("attributes", params.get("pick"))
+    return RenderOptions(
+        form=_FORMS[params.get("format", "normalized")],
+        sys_attrs=bool(params.get("sysAttrs")),
+        lang=parse_lang(sub["lang"]) if "lang" in sub else None,
+        keep=frozenset(keep) if keep is not None else None,
+        omit=frozenset(params.get("omit", ())),
+    )
 
 
 _NULL = "urn:ngsi-ld:null"

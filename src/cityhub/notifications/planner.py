@@ -18,10 +18,17 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from cityhub.events import DELETED
+from cityhub.events import DELETED, ChangeEvent
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.values import now_iso
-from cityhub.notifications.matcher import CompiledSubscription, compile_subscription, trigger_of
+from cityhub.notifications.matcher import (
+    CompiledSubscription,
+    attribute_changes,
+    compile_subscription,
+    event_keys,
+    index_keys,
+    trigger_of,
+)
 from cityhub.storage.base import OutboxItem, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,26 +45,28 @@ class NotificationPlanner:
 
     def __init__(self, contexts: ContextResolver) -> None:
         self._contexts = contexts
-        self._compiled: dict[str, tuple[int, list[CompiledSubscription]]] = {}
+        self._compiled: dict[str, tuple[int, SubscriptionIndex]] = {}
 
     def quiet_version(self, tenant: str) -> int | None:
         cached = self._compiled.get(tenant)
         if cached is None:
             return 0
-        version, subscriptions = cached
-        return None if subscriptions else version
+        version, index = cached
+        return None if index.count else version
 
     async def before_commit(self, tenant: str, uow: UnitOfWork) -> None:
-        subscriptions = await self._current(tenant, uow)
-        if not subscriptions:
+        index = await self._current(tenant, uow)
+        if not index.count:
             return
         now = datetime.now(UTC)
-        live = [sub for sub in subscriptions if sub.live(now)]
         created_at = now_iso()
         items = []
         for event in uow.events:
-            for sub in live:
-                trigger = trigger_of(sub, event)
+            changes = attribute_changes(event.before, event.after)
+            for sub in index.candidates(event):
+                if not sub.live(now):
+                    continue
+                trigger = trigger_of(sub, event, changes)
                 if trigger is None:
                     continue
                 payload = {"after": event.after}
@@ -70,7 +79,7 @@ class NotificationPlanner:
                 items.append(OutboxItem(sub.id, trigger, event.entity_id, payload, created_at))
         await uow.add_notifications(items)
 
-    async def _current(self, tenant: str, uow: UnitOfWork) -> list[CompiledSubscription]:
+    async def _current(self, tenant: str, uow: UnitOfWork) -> SubscriptionIndex:
         version = await uow.subscriptions_version()
         cached = self._compiled.get(tenant)
         if cached is not None and cached[0] == version:
@@ -82,5 +91,30 @@ class NotificationPlanner:
                 compiled.append(compile_subscription(tenant, doc, tm))
             except Exception:  # one broken subscription must not stop the city's writes
                 log.exception("Subscription %s cannot be compiled; it is skipped", doc.get("id"))
-        self._compiled[tenant] = (version, compiled)
-        return compiled
+        index = SubscriptionIndex(compiled)
+        self._compiled[tenant] = (version, index)
+        return index
+
+
+class SubscriptionIndex:
+    """A tenant's compiled subscriptions, found by the entity ids and types they select, so a
+    change is matched against the few that can concern it rather than against all."""
+
+    def __init__(self, subscriptions: list[CompiledSubscription]) -> None:
+        self.count = len(subscriptions)
+        self._by_key: dict[str, list[CompiledSubscription]] = {}
+        self._always: list[CompiledSubscription] = []
+        for sub in subscriptions:
+            keys = index_keys(sub)
+            if keys is None:
+                self._always.append(sub)
+            else:
+                for key in dict.fromkeys(keys):
+                    self._by_key.setdefault(key, []).append(sub)
+
+    def candidates(self, event: ChangeEvent) -> list[CompiledSubscription]:
+        found = {id(sub): sub for sub in self._always}
+        for key in event_keys(event):
+            for sub in self._by_key.get(key, ()):
+                found[id(sub)] = sub
+        return list(found.values())

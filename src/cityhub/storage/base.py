@@ -108,6 +108,7 @@ class PendingNotification:
     payload: dict[str, Any]
     created_at: str
     attempts: int
+    claimed_until: float = 0.0  # the lease this worker holds; every later step checks it
 
 
 class UnitOfWork(Protocol):
@@ -251,14 +252,69 @@ class Store(Protocol):
         """Due, unclaimed notifications (oldest first), leased to the caller."""
         ...
 
-    async def notification_delivered(self, item: PendingNotification, when: str) -> None:
-        """Drop a delivered notification and record the success on its subscription."""
+    async def notifications_delivered(
+        self, delivered: Sequence[tuple[PendingNotification, str]]
+    ) -> None:
+        """Drop delivered notifications (each with the time it was sent) and record the
+        successes on their subscriptions, in one transaction. Rows whose lease is no longer
+        the caller's are left alone."""
+        ...
+
+    async def renew_notification(self, item: PendingNotification, until: float) -> bool:
+        """Extend the caller's lease on a claimed row to ``until``; False when the row is no
+        longer the caller's (its lease ran out and another claim took it, or it is gone)."""
+        ...
+
+    async def subscriptions_by_key(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The documents of the given (tenant, id) subscriptions that exist."""
         ...
 
     async def notification_failed(
         self, item: PendingNotification, when: str, retry_at: float | None
     ) -> None:
-        """Record a failed attempt; try again at ``retry_at`` (None: give up, drop it)."""
+        """Record a failed attempt; try again at ``retry_at`` (None: give up, drop it).
+        Nothing happens when the row is no longer the caller's."""
+        ...
+
+    async def discard_notification(self, item: PendingNotification) -> None:
+        """Drop a notification unsent (throttled), without counting it."""
+        ...
+
+    async def queue_notifications(self, tenant: str, items: Sequence[OutboxItem]) -> None:
+        """Queue notifications outside any entity change (periodic ones)."""
+        ...
+
+    async def pass_throttle(self, tenant: str, sub_id: str, now: str, since: str) -> bool:
+        """Whether a throttled subscription may notify now: its last notification was at or
+        before ``since``; then ``now`` becomes its last notification (one winner)."""
+        ...
+
+    async def claim_periodic(self, now: float, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """(tenant, subscription) of periodic subscriptions due at ``now``; each is moved on
+        by its timeInterval, so one worker gets it."""
+        ...
+
+    # --- live feed (urn:cityhub:sse endpoints) --------------------------------------------
+
+    async def append_feed(
+        self, tenant: str, sub_id: str, body: dict[str, Any], keep_seconds: float
+    ) -> None:
+        """Add a notification to the subscription's live feed; drop ones older than
+        ``keep_seconds``."""
+        ...
+
+    async def newest_feed_id(self, tenant: str, sub_id: str) -> int: ...
+
+    async def read_feed(
+        self, tenant: str, sub_id: str, after: int, limit: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(id, notification) of the feed rows after ``after``, oldest first."""
+        ...
+
+    async def wait_for_feed(self, timeout: float) -> None:
+        """Return when a feed may have grown (in any worker), or on timeout."""
         ...
 
     async def release_notifications(

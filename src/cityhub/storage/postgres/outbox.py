@@ -47,7 +47,7 @@ async def claim(
         " AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3"
         " FOR UPDATE SKIP LOCKED) due WHERE o.id = due.id"
         " RETURNING o.id, o.tenant, o.subscription_id, o.trigger, o.entity_id, o.payload,"
-        " o.created_at, o.attempts",
+        " o.created_at, o.attempts, o.claimed_until",
         now + lease_seconds,
         now,
         limit,
@@ -57,44 +57,75 @@ async def claim(
     return items
 
 
-async def delivered(pool: asyncpg.Pool, item: PendingNotification, when: str) -> None:
+async def delivered(pool: asyncpg.Pool, done: Sequence[tuple[PendingNotification, str]]) -> None:
+    """Delete the delivered rows still leased to us and count them on their subscriptions."""
     await pool.execute(
-        "WITH done AS (DELETE FROM notification_outbox WHERE id = $1)"
-        " UPDATE subscriptions SET times_sent = times_sent + 1, last_notification = $2,"
-        " last_success = $2, last_status = 'ok' WHERE tenant = $3 AND id = $4",
-        item.id,
-        when,
-        item.tenant,
-        item.subscription_id,
+        "WITH done AS (SELECT * FROM unnest($1::bigint[], $2::float8[], $3::text[])"
+        " AS d(id, lease, sent_at)),"
+        " gone AS (DELETE FROM notification_outbox o USING done"
+        " WHERE o.id = done.id AND o.claimed_until = done.lease"
+        " RETURNING o.tenant, o.subscription_id, done.sent_at),"
+        " counts AS (SELECT tenant, subscription_id, count(*) AS n, max(sent_at) AS last"
+        " FROM gone GROUP BY tenant, subscription_id)"
+        " UPDATE subscriptions s SET times_sent = s.times_sent + c.n,"
+        " last_notification = c.last, last_success = c.last, last_status = 'ok'"
+        " FROM counts c WHERE s.tenant = c.tenant AND s.id = c.subscription_id",
+        [item.id for item, _ in done],
+        [item.claimed_until for item, _ in done],
+        [when for _, when in done],
     )
+
+
+async def renew(pool: asyncpg.Pool, item: PendingNotification, until: float) -> bool:
+    status = await pool.execute(
+        "UPDATE notification_outbox SET claimed_until = $2 WHERE id = $1 AND claimed_until = $3",
+        item.id,
+        until,
+        item.claimed_until,
+    )
+    return bool(status.endswith(" 1"))
 
 
 async def failed(
     pool: asyncpg.Pool, item: PendingNotification, when: str, retry_at: float | None
 ) -> None:
     outcome = (
-        "DELETE FROM notification_outbox WHERE id = $1 AND $5::float8 IS NULL"
+        "DELETE FROM notification_outbox WHERE id = $1 AND claimed_until = $6"
+        " AND $5::float8 IS NULL RETURNING 1"
         if retry_at is None
         else "UPDATE notification_outbox SET claimed_until = NULL, next_attempt_at = $5"
-        " WHERE id = $1"
+        " WHERE id = $1 AND claimed_until = $6 RETURNING 1"
     )
     await pool.execute(
         f"WITH outcome AS ({outcome})"
         " UPDATE subscriptions SET times_sent = times_sent + 1, times_failed = times_failed + 1,"
         " last_notification = $2, last_failure = $2, last_status = 'failed'"
-        " WHERE tenant = $3 AND id = $4",
+        " WHERE tenant = $3 AND id = $4 AND EXISTS (SELECT 1 FROM outcome)",
         item.id,
         when,
         item.tenant,
         item.subscription_id,
         retry_at,
+        item.claimed_until,
     )
 
 
-async def release(pool: asyncpg.Pool, ids: Sequence[int], retry_at: float) -> None:
+async def release(
+    pool: asyncpg.Pool, items: Sequence[PendingNotification], retry_at: float
+) -> None:
     await pool.execute(
-        "UPDATE notification_outbox SET claimed_until = NULL, next_attempt_at = $2,"
-        " attempts = attempts - 1 WHERE id = ANY($1::bigint[])",
-        list(ids),
+        "UPDATE notification_outbox o SET claimed_until = NULL, next_attempt_at = $3,"
+        " attempts = o.attempts - 1 FROM unnest($1::bigint[], $2::float8[]) AS r(id, lease)"
+        " WHERE o.id = r.id AND o.claimed_until = r.lease",
+        [item.id for item in items],
+        [item.claimed_until for item in items],
         retry_at,
+    )
+
+
+async def discard(pool: asyncpg.Pool, item: PendingNotification) -> None:
+    await pool.execute(
+        "DELETE FROM notification_outbox WHERE id = $1 AND claimed_until = $2",
+        item.id,
+        item.claimed_until,
     )

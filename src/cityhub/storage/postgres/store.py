@@ -33,7 +33,7 @@ from cityhub.storage.base import (
     SubscriptionRecord,
 )
 from cityhub.storage.migrations import bundled_migrations
-from cityhub.storage.postgres import discovery, outbox
+from cityhub.storage.postgres import discovery, feed, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
 from cityhub.storage.postgres.query_sql import PostgresDialect
 from cityhub.storage.sql.compiler import Params, compile_from
@@ -201,6 +201,7 @@ class PostgresStore:
         self.commit_hook: CommitHook | None = None
         self._outbox_signal = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._feed_waiters: set[asyncio.Event] = set()
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -219,10 +220,11 @@ class PostgresStore:
             await self._add_fast()
 
     async def _listen(self) -> None:
-        """LISTEN on the outbox channel: any worker's commit of notifications wakes us."""
+        """LISTEN on the outbox and feed channels: any worker's commits wake us."""
         if self._listener is None:
             self._listener = await asyncpg.connect(self.url)
             await self._listener.add_listener(outbox.CHANNEL, lambda *_: self._outbox_signal.set())
+            await self._listener.add_listener(feed.CHANNEL, lambda *_: self._wake_feeds())
 
     async def close(self) -> None:
         for task in list(self._replacing):
@@ -500,18 +502,72 @@ class PostgresStore:
         await self._listen()
         return await outbox.claim(self.pool, limit, lease_seconds, now)
 
-    async def notification_delivered(self, item: PendingNotification, when: str) -> None:
-        await outbox.delivered(self.pool, item, when)
+    async def notifications_delivered(
+        self, delivered: Sequence[tuple[PendingNotification, str]]
+    ) -> None:
+        if delivered:
+            await outbox.delivered(self.pool, delivered)
+
+    async def subscriptions_by_key(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        return await subscription_rows.by_key(self.pool, keys)
 
     async def notification_failed(
         self, item: PendingNotification, when: str, retry_at: float | None
     ) -> None:
         await outbox.failed(self.pool, item, when, retry_at)
 
+    async def discard_notification(self, item: PendingNotification) -> None:
+        await outbox.discard(self.pool, item)
+
+    async def renew_notification(self, item: PendingNotification, until: float) -> bool:
+        return await outbox.renew(self.pool, item, until)
+
+    async def queue_notifications(self, tenant: str, items: Sequence[OutboxItem]) -> None:
+        if items:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await outbox.add(conn, tenant, items, time.time())
+
+    async def pass_throttle(self, tenant: str, sub_id: str, now: str, since: str) -> bool:
+        return await subscription_rows.pass_throttle(self.pool, tenant, sub_id, now, since)
+
+    async def claim_periodic(self, now: float, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        return await subscription_rows.claim_periodic(self.pool, now, limit)
+
+    def _wake_feeds(self) -> None:
+        for waiter in self._feed_waiters:
+            waiter.set()
+
+    async def append_feed(
+        self, tenant: str, sub_id: str, body: dict[str, Any], keep_seconds: float
+    ) -> None:
+        now = time.time()
+        await feed.append(self.pool, tenant, sub_id, body, now, now - keep_seconds)
+
+    async def newest_feed_id(self, tenant: str, sub_id: str) -> int:
+        return await feed.newest(self.pool, tenant, sub_id)
+
+    async def read_feed(
+        self, tenant: str, sub_id: str, after: int, limit: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        return await feed.read(self.pool, tenant, sub_id, after, limit)
+
+    async def wait_for_feed(self, timeout: float) -> None:
+        """Woken through LISTEN by the appends of every worker."""
+        await self._listen()
+        waiter = asyncio.Event()
+        self._feed_waiters.add(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter.wait(), timeout)
+        finally:
+            self._feed_waiters.discard(waiter)
+
     async def release_notifications(
         self, items: Sequence[PendingNotification], retry_at: float
     ) -> None:
-        await outbox.release(self.pool, [item.id for item in items], retry_at)
+        await outbox.release(self.pool, items, retry_at)
 
     async def wait_for_notifications(self, timeout: float) -> None:
         await self._listen()

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import orjson
 
 from cityhub.storage.base import OutboxItem, PendingNotification
+from cityhub.storage.sql.outbox import tally
 
 
 def add(conn: sqlite3.Connection, tenant: str, items: Sequence[OutboxItem], due: float) -> None:
@@ -42,7 +43,7 @@ def claim(
         " WHERE id IN (SELECT id FROM notification_outbox WHERE next_attempt_at <= ?"
         " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?)"
         " RETURNING id, tenant, subscription_id, trigger, entity_id, payload, created_at,"
-        " attempts",
+        " attempts, claimed_until",
         (now + lease_seconds, now, now, limit),
     ).fetchall()
     items = [
@@ -55,6 +56,7 @@ def claim(
             payload=orjson.loads(row[5]),
             created_at=row[6],
             attempts=row[7],
+            claimed_until=row[8],
         )
         for row in rows
     ]
@@ -62,25 +64,46 @@ def claim(
     return items
 
 
-def delivered(conn: sqlite3.Connection, item: PendingNotification, when: str) -> None:
-    conn.execute("DELETE FROM notification_outbox WHERE id = ?", (item.id,))
-    conn.execute(
-        "UPDATE subscriptions SET times_sent = times_sent + 1, last_notification = ?,"
+def delivered(conn: sqlite3.Connection, done: Sequence[tuple[PendingNotification, str]]) -> None:
+    gone = []
+    for item, when in done:
+        cursor = conn.execute(
+            "DELETE FROM notification_outbox WHERE id = ? AND claimed_until = ?",
+            (item.id, item.claimed_until),
+        )
+        if cursor.rowcount:
+            gone.append((item, when))
+    conn.executemany(
+        "UPDATE subscriptions SET times_sent = times_sent + ?, last_notification = ?,"
         " last_success = ?, last_status = 'ok' WHERE tenant = ? AND id = ?",
-        (when, when, item.tenant, item.subscription_id),
+        [(n, last, last, tenant, sub_id) for (tenant, sub_id), (n, last) in tally(gone).items()],
     )
+
+
+def renew(conn: sqlite3.Connection, item: PendingNotification, until: float) -> bool:
+    cursor = conn.execute(
+        "UPDATE notification_outbox SET claimed_until = ? WHERE id = ? AND claimed_until = ?",
+        (until, item.id, item.claimed_until),
+    )
+    return cursor.rowcount > 0
 
 
 def failed(
     conn: sqlite3.Connection, item: PendingNotification, when: str, retry_at: float | None
 ) -> None:
     if retry_at is None:
-        conn.execute("DELETE FROM notification_outbox WHERE id = ?", (item.id,))
-    else:
-        conn.execute(
-            "UPDATE notification_outbox SET claimed_until = NULL, next_attempt_at = ? WHERE id = ?",
-            (retry_at, item.id),
+        cursor = conn.execute(
+            "DELETE FROM notification_outbox WHERE id = ? AND claimed_until = ?",
+            (item.id, item.claimed_until),
         )
+    else:
+        cursor = conn.execute(
+            "UPDATE notification_outbox SET claimed_until = NULL, next_attempt_at = ?"
+            " WHERE id = ? AND claimed_until = ?",
+            (retry_at, item.id, item.claimed_until),
+        )
+    if not cursor.rowcount:
+        return  # no longer ours: whoever holds it records the outcome
     conn.execute(
         "UPDATE subscriptions SET times_sent = times_sent + 1, times_failed = times_failed + 1,"
         " last_notification = ?, last_failure = ?, last_status = 'failed'"
@@ -89,9 +112,18 @@ def failed(
     )
 
 
-def release(conn: sqlite3.Connection, ids: Sequence[int], retry_at: float) -> None:
+def release(
+    conn: sqlite3.Connection, items: Sequence[PendingNotification], retry_at: float
+) -> None:
     conn.executemany(
         "UPDATE notification_outbox SET claimed_until = NULL, next_attempt_at = ?,"
-        " attempts = attempts - 1 WHERE id = ?",
-        [(retry_at, item_id) for item_id in ids],
+        " attempts = attempts - 1 WHERE id = ? AND claimed_until = ?",
+        [(retry_at, item.id, item.claimed_until) for item in items],
+    )
+
+
+def discard(conn: sqlite3.Connection, item: PendingNotification) -> None:
+    conn.execute(
+        "DELETE FROM notification_outbox WHERE id = ? AND claimed_until = ?",
+        (item.id, item.claimed_until),
     )

@@ -34,7 +34,7 @@ from cityhub.storage.base import (
 )
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.sql.compiler import Params, compile_from
-from cityhub.storage.sqlite import discovery, index_tables, outbox
+from cityhub.storage.sqlite import discovery, feed, index_tables, outbox
 from cityhub.storage.sqlite import subscriptions as subscription_rows
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.query_sql import SqliteDialect
@@ -146,13 +146,26 @@ class SqliteUnitOfWork:
         # Ids this transaction has seen missing; it holds the write lock, so they stay missing
         # until it inserts them, and an insert need not look them up again.
         self._absent: set[str] = set()
-        self.notifications_queued = False
         # What the index tables hold for entities this transaction has read or written, so an
         # update that changes neither types nor geometries leaves their rows alone.
         self._indexed: dict[str, index_tables.IndexedState] = {}
+        # The tenant's subscription version, read with the transaction's first statement when
+        # a commit hook will ask for it (the write lock keeps it fixed until commit), and the
+        # notifications to insert with the commit: two thread hops fewer per write.
+        self._version: int | None = None
+        self.outbox: list[OutboxItem] = []
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._store._on_writer(lambda conn: fn(_begin(conn)))
+        if self._version is not None or self._store.commit_hook is None:
+            return await self._store._on_writer(lambda conn: fn(_begin(conn)))
+        tenant = self._tenant
+
+        def first(conn: sqlite3.Connection) -> tuple[T, int]:
+            result = fn(_begin(conn))
+            return result, subscription_rows.version(conn, tenant)
+
+        result, self._version = await self._store._on_writer(first)
+        return result
 
     async def get(self, entity_id: str) -> Entity | None:
         found = await self.get_many([entity_id])
@@ -260,19 +273,20 @@ class SqliteUnitOfWork:
         return deleted
 
     async def subscriptions_version(self) -> int:
-        tenant = self._tenant
-        return await self._run(lambda conn: subscription_rows.version(conn, tenant))
+        if self._version is None:
+            tenant = self._tenant
+            self._version = await self._store._on_writer(
+                lambda conn: subscription_rows.version(_begin(conn), tenant)
+            )
+        return self._version
 
     async def subscription_docs(self) -> list[dict[str, Any]]:
         tenant = self._tenant
         return await self._run(lambda conn: subscription_rows.docs(conn, tenant))
 
     async def add_notifications(self, items: Sequence[OutboxItem]) -> None:
-        if not items:
-            return
-        tenant, due = self._tenant, time.time()
-        await self._run(lambda conn: outbox.add(conn, tenant, items, due))
-        self.notifications_queued = True
+        """Queued with the commit, in the same hop to the writer thread."""
+        self.outbox.extend(items)
 
 
 class SqliteStore:
@@ -297,6 +311,7 @@ class SqliteStore:
         # Set when this process queued notifications; other processes on the file are seen
         # by polling (wait_for_notifications' timeout).
         self._outbox_signal = asyncio.Event()
+        self._feed_waiters: set[asyncio.Event] = set()
 
     async def open(self) -> None:
         if self.path not in {"", ":memory:"}:
@@ -383,6 +398,8 @@ class SqliteStore:
 
         def commit(conn: sqlite3.Connection) -> None:
             _begin(conn)
+            if uow.outbox:
+                outbox.add(conn, tenant, uow.outbox, time.time())
             if register:
                 conn.execute(
                     "INSERT INTO tenants (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -402,7 +419,7 @@ class SqliteStore:
                 await asyncio.shield(self._on_writer(_rollback))
                 raise
         self._known_tenants.add(tenant)
-        if uow.notifications_queued:
+        if uow.outbox:
             self._outbox_signal.set()
         await self.events.publish(uow.events)
 
@@ -673,19 +690,74 @@ class SqliteStore:
     ) -> list[PendingNotification]:
         return await self._write(lambda conn: outbox.claim(conn, limit, lease_seconds, now))
 
-    async def notification_delivered(self, item: PendingNotification, when: str) -> None:
-        await self._write(lambda conn: outbox.delivered(conn, item, when))
+    async def notifications_delivered(
+        self, delivered: Sequence[tuple[PendingNotification, str]]
+    ) -> None:
+        if delivered:
+            await self._write(lambda conn: outbox.delivered(conn, delivered))
+
+    async def subscriptions_by_key(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        return await self._on_reader(lambda conn: subscription_rows.by_key(conn, keys))
 
     async def notification_failed(
         self, item: PendingNotification, when: str, retry_at: float | None
     ) -> None:
         await self._write(lambda conn: outbox.failed(conn, item, when, retry_at))
 
+    async def discard_notification(self, item: PendingNotification) -> None:
+        await self._write(lambda conn: outbox.discard(conn, item))
+
+    async def renew_notification(self, item: PendingNotification, until: float) -> bool:
+        return await self._write(lambda conn: outbox.renew(conn, item, until))
+
+    async def queue_notifications(self, tenant: str, items: Sequence[OutboxItem]) -> None:
+        if items:
+            due = time.time()
+            await self._write(lambda conn: outbox.add(conn, tenant, items, due))
+            self._outbox_signal.set()
+
+    async def pass_throttle(self, tenant: str, sub_id: str, now: str, since: str) -> bool:
+        return await self._write(
+            lambda conn: subscription_rows.pass_throttle(conn, tenant, sub_id, now, since)
+        )
+
+    async def claim_periodic(self, now: float, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        return await self._write(lambda conn: subscription_rows.claim_periodic(conn, now, limit))
+
+    async def append_feed(
+        self, tenant: str, sub_id: str, body: dict[str, Any], keep_seconds: float
+    ) -> None:
+        now = time.time()
+        await self._write(
+            lambda conn: feed.append(conn, tenant, sub_id, body, now, now - keep_seconds)
+        )
+        for waiter in self._feed_waiters:
+            waiter.set()
+
+    async def newest_feed_id(self, tenant: str, sub_id: str) -> int:
+        return await self._on_reader(lambda conn: feed.newest(conn, tenant, sub_id))
+
+    async def read_feed(
+        self, tenant: str, sub_id: str, after: int, limit: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        return await self._on_reader(lambda conn: feed.read(conn, tenant, sub_id, after, limit))
+
+    async def wait_for_feed(self, timeout: float) -> None:
+        """Woken by this process's appends; other processes' are seen on the timeout."""
+        waiter = asyncio.Event()
+        self._feed_waiters.add(waiter)
+        try:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(waiter.wait(), timeout)
+        finally:
+            self._feed_waiters.discard(waiter)
+
     async def release_notifications(
         self, items: Sequence[PendingNotification], retry_at: float
     ) -> None:
-        ids = [item.id for item in items]
-        await self._write(lambda conn: outbox.release(conn, ids, retry_at))
+        await self._write(lambda conn: outbox.release(conn, items, retry_at))
 
     async def wait_for_notifications(self, timeout: float) -> None:
         with suppress(TimeoutError):
