@@ -170,7 +170,8 @@ async def test_a_rolled_back_insert_leaves_no_index_rows(store: Store, entity_id
 
 async def test_sqlite_migration_keeps_geometries_indexed_under_triggers(tmp_path: Any) -> None:
     """Entities written while triggers kept the R*Tree (migrations 003–005) are still found
-    by type and place after migration 006 moved indexing into the store."""
+    by type, place and name after migration 006 moved indexing into the store (and 009 added
+    the string index)."""
     import sqlite3
 
     from cityhub.storage.migrations import bundled_migrations
@@ -191,7 +192,10 @@ async def test_sqlite_migration_keeps_geometries_indexed_under_triggers(tmp_path
         conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, T0))
     conn.execute("INSERT INTO tenants VALUES (?, ?)", (DEFAULT_TENANT, T0))
     rows = [
-        _entity_row(DEFAULT_TENANT, entity("urn:ngsi-ld:P:seoul", [PARKING], SEOUL)),
+        _entity_row(
+            DEFAULT_TENANT,
+            entity("urn:ngsi-ld:P:seoul", [PARKING], SEOUL, **language(ko="시청", en="City Hall")),
+        ),
         _entity_row(DEFAULT_TENANT, entity("urn:ngsi-ld:S:tokyo", [STATION], TOKYO)),
     ]
     conn.executemany("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -203,8 +207,71 @@ async def test_sqlite_migration_keeps_geometries_indexed_under_triggers(tmp_path
         assert await ids_of(store, near(SEOUL)) == ["urn:ngsi-ld:P:seoul"]
         assert await ids_of(store, near(TOKYO)) == ["urn:ngsi-ld:S:tokyo"]
         assert await ids_of(store, of_type(STATION)) == ["urn:ngsi-ld:S:tokyo"]
+        assert await ids_of(store, named("시청")) == ["urn:ngsi-ld:P:seoul"]
         async with store.transaction(DEFAULT_TENANT) as uow:
             await uow.delete(["urn:ngsi-ld:P:seoul"])
         assert await ids_of(store, near(SEOUL)) == []
     finally:
         await store.close()
+
+
+NAME = "https://smartdatamodels.org/name"
+REF = "https://smartdatamodels.org/refParkingSite"
+
+
+def named(text: str) -> EntityQuery:
+    from cityhub.query.q import parse_q
+
+    return EntityQuery(q=parse_q(f'{NAME}=="{text}"'), limit=100)
+
+
+def prop(value: Any) -> list[dict[str, Any]]:
+    return [{"type": "Property", "value": value}]
+
+
+def language(**texts: str) -> dict[str, Any]:
+    return {NAME: [{"type": "LanguageProperty", "languageMap": texts}]}
+
+
+async def test_string_equality_follows_inserts_updates_and_deletes(
+    store: Store, entity_id: str
+) -> None:
+    event = ChangeEvent(DEFAULT_TENANT, CREATED, entity_id, None, None)
+    created = entity(entity_id, [PARKING], None, **language(ko="강남역", en="Gangnam Station"))
+    assert await store.create_one(DEFAULT_TENANT, created, event)
+    other = entity_id + ":2"
+    async with store.transaction(DEFAULT_TENANT) as uow:
+        await uow.insert([entity(other, [PARKING], None, **{NAME: prop("Gangnam Station")})])
+    assert await ids_of(store, named("Gangnam Station")) == sorted([entity_id, other])
+    assert await ids_of(store, named("강남역")) == [entity_id]
+    async with store.transaction(DEFAULT_TENANT) as uow:
+        await uow.get(entity_id)
+        await uow.update([entity(entity_id, [PARKING], None, **language(en="Yeoksam"))])
+    assert await ids_of(store, named("Gangnam Station")) == [other]
+    assert await ids_of(store, named("강남역")) == []
+    assert await ids_of(store, named("Yeoksam")) == [entity_id]
+    async with store.transaction(DEFAULT_TENANT) as uow:
+        await uow.delete([other])
+    assert await ids_of(store, named("Gangnam Station")) == []
+
+
+async def test_string_equality_matches_relationship_objects_and_list_elements(
+    store: Store, entity_id: str
+) -> None:
+    from cityhub.query.q import parse_q
+
+    doc = entity(
+        entity_id,
+        [PARKING],
+        None,
+        **{
+            REF: [{"type": "Relationship", "object": "urn:ngsi-ld:ParkingSite:1"}],
+            NAME: prop(["north gate", "south gate"]),
+        },
+    )
+    async with store.transaction(DEFAULT_TENANT) as uow:
+        await uow.insert([doc])
+    by_ref = EntityQuery(q=parse_q(f"{REF}==urn:ngsi-ld:ParkingSite:1"), limit=10)
+    assert await ids_of(store, by_ref) == [entity_id]
+    assert await ids_of(store, named("south gate")) == [entity_id]
+    assert await ids_of(store, named("gate")) == []

@@ -397,7 +397,12 @@ _segments = st.lists(st.sampled_from(["a", "b", "ab", "ba"]), max_size=3).map("/
 @_PROPERTY_SETTINGS
 @given(
     prefixes=st.dictionaries(
-        st.text(string.ascii_lowercase, min_size=1, max_size=4),
+        # A prefix named like the scheme of an IRI the oracle meets (urn:x:1, https://…) makes
+        # pyld refuse the context ("Absolute IRI confused with prefix"); NGSI-LD contexts
+        # never define such prefixes.
+        st.text(string.ascii_lowercase, min_size=1, max_size=4).filter(
+            lambda name: name not in {"urn", "http", "https"}
+        ),
         _segments.map(lambda path: "https://p.example/" + (path + "/" if path else "")),
         min_size=1,
         max_size=4,

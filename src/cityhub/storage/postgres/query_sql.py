@@ -142,5 +142,12 @@ class PostgresDialect:
                 )
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
 
+    def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
+        return (
+            f"e.id IN (SELECT s.id FROM entity_strings s WHERE s.tenant = {self.tenant}"
+            f" AND s.attr = {self.params.add(attr_iri)}"
+            f" AND s.value = ANY({self.params.add(values)}::text[]))"
+        )
+
     def regex(self, text: str, pattern_param: str) -> str:
         return f"{text} ~ {pattern_param}"

@@ -39,6 +39,7 @@ from cityhub.query.ast import (
     literal_key,
     literal_kind,
 )
+from cityhub.storage.sql.strings import STRING_INDEX_LIMIT
 
 
 class Params:
@@ -96,6 +97,11 @@ class Dialect(Protocol):
         ...
 
     def regex(self, text: str, pattern_param: str) -> str: ...
+
+    def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
+        """Entities whose attribute holds one of these strings as a target element
+        (entity_strings, storage/sql/strings.py): a superset of those the equality matches."""
+        ...
 
 
 def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tuple[str, str, str]:
@@ -258,7 +264,20 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
             return "(" + " OR ".join(tests) + ")"
 
         if op == "==":
-            return dialect.any_target(expr.path, equal_any, strings_possible)
+            exact = dialect.any_target(expr.path, equal_any, strings_possible)
+            texts = [literal_key(v) for v in values if literal_kind(v) == "string"]
+            prefilter = (
+                len(texts) == len(values)
+                and len(expr.path.attribute_names) == 1
+                and expr.path.member is None
+                and not expr.path.keys
+                and all(len(text) <= STRING_INDEX_LIMIT for text in texts)
+            )
+            if prefilter:
+                # Indexed candidates first; the exact check decides.
+                found = dialect.strings_prefilter(expr.path.names[0], texts)
+                return f"({found} AND {exact})"
+            return exact
 
         def differs(t: Target) -> str:
             typed = " OR ".join(_is_kind(t, k) for k in _KINDS if k in kinds)

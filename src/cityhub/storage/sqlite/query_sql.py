@@ -186,5 +186,12 @@ class SqliteDialect:
                 )
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
 
+    def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
+        listed = ", ".join(self.params.add(value) for value in values)
+        return (
+            f"e.id IN (SELECT s.id FROM entity_strings s WHERE s.tenant = {self.tenant}"
+            f" AND s.attr = {self.params.add(attr_iri)} AND s.value IN ({listed}))"
+        )
+
     def regex(self, text: str, pattern_param: str) -> str:
         return f"cityhub_regexp({pattern_param}, {text})"
