@@ -1,13 +1,18 @@
 """The query index tables of the SQLite store, kept in step by the store's own writes.
 
-``entity_types`` (one row per entity type, clause 4.17 type selection), ``entity_geo``
+``entity_types`` (one row per entity type, clause 4.17 type selection) and ``entity_geo``
 (one row per GeoProperty instance, clause 4.10: its quadtree cell, bounding box and GeoJSON)
-and ``entity_strings`` (q string equality, storage/sql/strings.py) are written in the same
-transaction as the entity rows they describe, so they can never disagree with them. They
-used to be maintained by triggers; those re-parsed every stored document with JSON1 and
-called a Python function four times per geometry for its bounding box, which made a batch
-upsert 4–5× dearer than the entity rows alone. Here the rows come from the entity dict the
-store already holds, and go in through one ``executemany`` per table.
+are written in the same transaction as the entity rows they describe, so they can never
+disagree with them. They used to be maintained by triggers; those re-parsed every stored
+document with JSON1 and called a Python function four times per geometry for its bounding
+box, which made a batch upsert 4–5× dearer than the entity rows alone. Here the rows come
+from the entity dict the store already holds, and go in through one ``executemany`` per
+table.
+
+There is no string index here (PostgreSQL has one, storage/sql/strings.py): on SQLite every
+extra B-tree a single-entity commit touches costs a page write to the WAL, and an
+entity_strings table with its entity index doubled the cost of creating one entity (270 →
+600 µs). String equality prefilters on the document text instead (query_sql.py).
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ import orjson
 from cityhub.storage.base import Entity
 from cityhub.storage.sql.geo_bounds import bbox
 from cityhub.storage.sql.geo_cells import cell_of_box
-from cityhub.storage.sql.strings import entity_strings
 
 _GEO_PROPERTY = "GeoProperty"
 _ENTITY_MEMBERS = frozenset({"id", "type", "scope", "createdAt", "modifiedAt", "@context"})
@@ -41,23 +45,21 @@ def geo_instances(entity: Entity) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-IndexedState = tuple[tuple[str, ...], list[tuple[str, dict[str, Any]]], list[tuple[str, str]]]
+IndexedState = tuple[tuple[str, ...], list[tuple[str, dict[str, Any]]]]
 
 
 def indexed_state(entity: Entity) -> IndexedState:
-    """What the index tables hold for an entity: its types, geometries and strings."""
-    return tuple(entity["type"]), geo_instances(entity), entity_strings(entity)
+    """What the index tables hold for an entity: its types and its geometries."""
+    return tuple(entity["type"]), geo_instances(entity)
 
 
 def index_new(conn: sqlite3.Connection, tenant: str, entities: Iterable[Entity]) -> None:
     """Index rows of entities that have none yet (just inserted)."""
     type_rows: list[tuple[str, str, str]] = []
     geo_rows: list[tuple[str, str, str, dict[str, Any]]] = []
-    string_rows: list[tuple[str, str, str, str]] = []
     for entity in entities:
         entity_id = entity["id"]
         type_rows.extend((tenant, iri, entity_id) for iri in dict.fromkeys(entity["type"]))
-        string_rows.extend((tenant, attr, text, entity_id) for attr, text in entity_strings(entity))
         geo_rows.extend(
             (tenant, entity_id, attr, geometry) for attr, geometry in geo_instances(entity)
         )
@@ -67,11 +69,6 @@ def index_new(conn: sqlite3.Connection, tenant: str, entities: Iterable[Entity])
         )
     if geo_rows:
         _insert_geo(conn, geo_rows)
-    if string_rows:
-        conn.executemany(
-            "INSERT OR IGNORE INTO entity_strings (tenant, attr, value, id) VALUES (?, ?, ?, ?)",
-            string_rows,
-        )
 
 
 def _insert_geo(
@@ -95,7 +92,6 @@ def unindex(conn: sqlite3.Connection, tenant: str, entity_ids: Sequence[str]) ->
     keys = [(tenant, entity_id) for entity_id in entity_ids]
     conn.executemany("DELETE FROM entity_types WHERE tenant = ? AND id = ?", keys)
     conn.executemany("DELETE FROM entity_geo WHERE tenant = ? AND entity_id = ?", keys)
-    conn.executemany("DELETE FROM entity_strings WHERE tenant = ? AND id = ?", keys)
 
 
 def reindex(conn: sqlite3.Connection, tenant: str, entities: Sequence[Entity]) -> None:

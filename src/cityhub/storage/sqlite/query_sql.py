@@ -187,11 +187,13 @@ class SqliteDialect:
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
 
     def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
-        listed = ", ".join(self.params.add(value) for value in values)
-        return (
-            f"e.id IN (SELECT s.id FROM entity_strings s WHERE s.tenant = {self.tenant}"
-            f" AND s.attr = {self.params.add(attr_iri)} AND s.value IN ({listed}))"
-        )
+        """The stored document (orjson text) holds each matching string as its JSON form,
+        quotes included: ``instr`` over the text costs a few µs a document, where walking
+        its JSON costs tens. A superset: the exact check runs on what passes."""
+        tests = [
+            f"instr(e.doc, {self.params.add(orjson.dumps(value).decode())}) > 0" for value in values
+        ]
+        return "(" + " OR ".join(tests) + ")"
 
     def regex(self, text: str, pattern_param: str) -> str:
         return f"cityhub_regexp({pattern_param}, {text})"
