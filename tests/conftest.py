@@ -88,7 +88,7 @@ async def store(
             pytest.skip("PostgreSQL is not reachable (set CITYHUB_TEST_DATABASE_URL)")
         await pg_store.pool.execute(
             "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types, subscriptions,"
-            " subscription_versions, notification_outbox, notification_feed, entity_strings"
+            " subscription_versions, notification_outbox, notification_feed"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
         yield pg_store

@@ -143,11 +143,9 @@ class PostgresDialect:
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
 
     def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
-        return (
-            f"e.id IN (SELECT s.id FROM entity_strings s WHERE s.tenant = {self.tenant}"
-            f" AND s.attr = {self.params.add(attr_iri)}"
-            f" AND s.value = ANY({self.params.add(values)}::text[]))"
-        )
+        """No prefilter: a store-written entity_strings index made batch upserts 3× dearer
+        (64 % → 23 % of raw COPY), so string equality runs the exact check alone."""
+        return "TRUE"
 
     def regex(self, text: str, pattern_param: str) -> str:
         return f"{text} ~ {pattern_param}"

@@ -37,7 +37,6 @@ from cityhub.storage.postgres import discovery, feed, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
 from cityhub.storage.postgres.query_sql import PostgresDialect
 from cityhub.storage.sql.compiler import Params, compile_from
-from cityhub.storage.sql.strings import entity_strings
 
 log = logging.getLogger(__name__)
 
@@ -98,29 +97,6 @@ def _entity_columns(entities: Sequence[Entity]) -> tuple[list[Any], ...]:
     return ids, types, scopes, created, modified, list(entities)
 
 
-async def _insert_strings(
-    conn: asyncpg.Connection, tenant: str, entities: Sequence[Entity]
-) -> None:
-    """The entity_strings rows of new or updated entities (storage/sql/strings.py)."""
-    attrs, values, ids = [], [], []
-    for entity in entities:
-        for attr, text in entity_strings(entity):
-            attrs.append(attr)
-            values.append(text)
-            ids.append(entity["id"])
-    if ids:
-        await conn.execute(
-            "INSERT INTO entity_strings (tenant, attr, value, id)"
-            " SELECT $1, s.attr, s.value, s.id"
-            " FROM unnest($2::text[], $3::text[], $4::text[]) AS s(attr, value, id)"
-            " ON CONFLICT DO NOTHING",
-            tenant,
-            attrs,
-            values,
-            ids,
-        )
-
-
 _UNNEST = (
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])"
     " AS u(id, types, scopes, created_at, modified_at, doc)"
@@ -167,14 +143,11 @@ class PostgresUnitOfWork:
         # A repeated id is inserted once (its first occurrence); later ones count as existing.
         inserted = {row["id"] for row in rows}
         existing = []
-        new = []
         for entity in entities:
             if entity["id"] in inserted:
                 inserted.discard(entity["id"])
-                new.append(entity)
             else:
                 existing.append(entity["id"])
-        await _insert_strings(self._conn, self._tenant, new)
         return existing
 
     async def update(self, entities: Sequence[Entity]) -> None:
@@ -188,21 +161,12 @@ class PostgresUnitOfWork:
             self._tenant,
             *_entity_columns(entities),
         )
-        latest = {entity["id"]: entity for entity in entities}
-        await self._conn.execute(
-            "DELETE FROM entity_strings WHERE tenant = $1 AND id = ANY($2::text[])",
-            self._tenant,
-            list(latest),
-        )
-        await _insert_strings(self._conn, self._tenant, list(latest.values()))
 
     async def delete(self, entity_ids: Sequence[str]) -> list[str]:
         if not entity_ids:
             return []
         rows = await self._conn.fetch(
-            "WITH gone AS (DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[])"
-            " RETURNING id), strings AS (DELETE FROM entity_strings s USING gone"
-            " WHERE s.tenant = $1 AND s.id = gone.id) SELECT id FROM gone",
+            "DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[]) RETURNING id",
             self._tenant,
             list(entity_ids),
         )
@@ -373,17 +337,13 @@ class PostgresStore:
             else ""
         )
         scope = entity.get("scope")
-        strings = entity_strings(entity)
         outcome = await self._fetchval(
             "WITH v AS (SELECT coalesce(max(version), 0) AS version FROM subscription_versions"
             " WHERE tenant = $1)"
             + tenant_cte
             + ", ins AS (INSERT INTO entities (tenant, id, types, scopes, created_at,"
             " modified_at, doc) SELECT $1, $2, $3::text[], $4::text[], $5, $6, $7 FROM v"
-            " WHERE v.version = $8 ON CONFLICT (tenant, id) DO NOTHING RETURNING 1),"
-            " strs AS (INSERT INTO entity_strings (tenant, attr, value, id)"
-            " SELECT $1, s.attr, s.value, $2 FROM unnest($9::text[], $10::text[])"
-            " AS s(attr, value) WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT DO NOTHING)"
+            " WHERE v.version = $8 ON CONFLICT (tenant, id) DO NOTHING RETURNING 1)"
             " SELECT CASE WHEN (SELECT version FROM v) <> $8 THEN 'stale'"
             " WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' ELSE 'exists' END",
             tenant,
@@ -394,8 +354,6 @@ class PostgresStore:
             entity["modifiedAt"],
             entity,
             quiet,
-            [attr for attr, _ in strings],
-            [text for _, text in strings],
         )
         if outcome == "stale":
             return await self._create_in_transaction(tenant, entity, event)

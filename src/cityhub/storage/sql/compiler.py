@@ -39,7 +39,6 @@ from cityhub.query.ast import (
     literal_key,
     literal_kind,
 )
-from cityhub.storage.sql.strings import STRING_INDEX_LIMIT
 
 
 class Params:
@@ -99,8 +98,8 @@ class Dialect(Protocol):
     def regex(self, text: str, pattern_param: str) -> str: ...
 
     def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
-        """Entities whose attribute holds one of these strings as a target element
-        (entity_strings, storage/sql/strings.py): a superset of those the equality matches."""
+        """A cheap condition every entity must meet for the attribute to equal one of these
+        strings (a superset: the exact check still decides), or ``TRUE``."""
         ...
 
 
@@ -271,10 +270,9 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
                 and len(expr.path.attribute_names) == 1
                 and expr.path.member is None
                 and not expr.path.keys
-                and all(len(text) <= STRING_INDEX_LIMIT for text in texts)
             )
             if prefilter:
-                # Indexed candidates first; the exact check decides.
+                # A cheap necessary condition first; the exact check decides.
                 found = dialect.strings_prefilter(expr.path.names[0], texts)
                 return f"({found} AND {exact})"
             return exact

@@ -9,10 +9,10 @@ box, which made a batch upsert 4–5× dearer than the entity rows alone. Here t
 from the entity dict the store already holds, and go in through one ``executemany`` per
 table.
 
-There is no string index here (PostgreSQL has one, storage/sql/strings.py): on SQLite every
-extra B-tree a single-entity commit touches costs a page write to the WAL, and an
-entity_strings table with its entity index doubled the cost of creating one entity (270 →
-600 µs). String equality prefilters on the document text instead (query_sql.py).
+There is no string index: every extra B-tree a single-entity commit touches costs a page
+write to the WAL, and an entity_strings table with its entity index doubled the cost of
+creating one entity (270 → 600 µs). String equality prefilters on the document text instead
+(query_sql.py).
 """
 
 from __future__ import annotations

@@ -187,9 +187,9 @@ class SqliteDialect:
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
 
     def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
-        """The stored document (orjson text) holds each matching string as its JSON form,
-        quotes included: ``instr`` over the text costs a few µs a document, where walking
-        its JSON costs tens. A superset: the exact check runs on what passes."""
+        """The stored document (orjson text) holds each matching string in its JSON form,
+        quotes included: ``instr`` over the text costs a few µs a document, where walking its
+        JSON costs tens. A superset: the exact check runs on what passes."""
         tests = [
             f"instr(e.doc, {self.params.add(orjson.dumps(value).decode())}) > 0" for value in values
         ]
