@@ -248,7 +248,12 @@ def run_wrk(wrk: str, url: str, seconds: float, args: argparse.Namespace, script
         str(script),
         url,
     ]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    run = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(
+            f"wrk failed ({run.returncode}): {run.stderr[-1000:]} {run.stdout[-500:]}"
+        )
+    out = run.stdout
     found = re.search(r"^BENCH (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.M)
     if found is None:
         raise RuntimeError(f"wrk printed no summary: {out[-1000:]}")

@@ -8,6 +8,7 @@ duplicated shows up as a wrong answer.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -275,3 +276,35 @@ async def test_string_equality_matches_relationship_objects_and_list_elements(
     assert await ids_of(store, by_ref) == [entity_id]
     assert await ids_of(store, named("south gate")) == [entity_id]
     assert await ids_of(store, named("gate")) == []
+
+
+async def test_concurrent_geo_queries_with_one_query_geometry_all_answer(store: Store) -> None:
+    """Several reader threads check geometries against the same (cached, prepared) query
+    geometry at once; each must answer, and answer alike (a prepared geometry shared by
+    threads once crashed the SQLite hub under concurrent within-queries)."""
+    lon, lat = TOKYO
+    async with store.transaction(DEFAULT_TENANT) as uow:
+        await uow.insert(
+            [
+                entity(
+                    f"urn:ngsi-ld:P:grid:{i}",
+                    [PARKING],
+                    (lon + (i % 30) * 1e-3, lat + (i // 30) * 1e-3),
+                )
+                for i in range(900)
+            ]
+        )
+    ring = [
+        [lon - 1e-4, lat - 1e-4],
+        [lon + 0.0151, lat - 1e-4],
+        [lon + 0.0151, lat + 0.0151],
+        [lon - 1e-4, lat + 0.0151],
+        [lon - 1e-4, lat - 1e-4],
+    ]
+    geo = GeoQuery("within", {"type": "Polygon", "coordinates": [ring]}, geoproperty=LOCATION)
+    query = EntityQuery(geo=geo, limit=1000)
+    results = await asyncio.gather(
+        *(store.query_entities(DEFAULT_TENANT, query) for _ in range(24))
+    )
+    counts = {len(result.entities) for result in results}
+    assert counts == {16 * 16}

@@ -10,8 +10,8 @@ as PostGIS ``geography`` computes them with ``use_spheroid = false``.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -71,21 +71,47 @@ def _distance_against(stored: BaseGeometry, query: BaseGeometry, limit: float) -
     return sphere_distance(stored, query)
 
 
-@lru_cache(maxsize=256)
+# Prepared geometries are cached per thread: GEOS builds a prepared geometry's index lazily,
+# on first use, and shapely releases the GIL while it does, so one prepared geometry used by
+# two of SQLite's reader threads at once crashed the process (seen under 8 concurrent
+# within-queries). Each thread gets its own copy.
+_CACHE_SIZE = 256
+_per_thread = threading.local()
+
+
+def _thread_cache(name: str) -> dict[Any, Any]:
+    cache: dict[Any, Any] | None = getattr(_per_thread, name, None)
+    if cache is None or len(cache) >= _CACHE_SIZE:
+        cache = {}
+        setattr(_per_thread, name, cache)
+    return cache
+
+
 def _projected(query: BaseGeometry) -> tuple[float, tuple[float, float], BaseGeometry]:
     """The query's latitude, the projection's scale and the query projected (cached)."""
+    cache = _thread_cache("projected")
+    key = id(query)
+    found = cache.get(key)
+    if found is not None and found[0] is query:
+        return found[1]
     lat = float(query.centroid.y)
     scale = (math.cos(math.radians(lat)), 1.0)
     squeezed = shapely.transform(query, lambda xy: xy * scale)
     shapely.prepare(squeezed)
-    return lat, scale, squeezed
+    result = (lat, scale, squeezed)
+    cache[key] = (query, result)  # the query kept alive, so its id is not reused meanwhile
+    return result
 
 
-@lru_cache(maxsize=256)
 def shape_of_json(text: str) -> BaseGeometry:
-    """A query's GeoJSON geometry as a prepared shapely geometry (queries repeat: cached)."""
-    geometry = shapely.from_geojson(text)
-    shapely.prepare(geometry)
+    """A query's GeoJSON geometry as a prepared shapely geometry (queries repeat: cached
+    per thread)."""
+    cache = _thread_cache("shapes")
+    geometry = cache.get(text)
+    if geometry is None:
+        geometry = shapely.from_geojson(text)
+        shapely.prepare(geometry)
+        cache[text] = geometry
     return geometry
 
 
