@@ -181,6 +181,12 @@ def _chain_distance(points: list[Vector], chain: list[Vector]) -> float:
     return min(_point_arc(p, chain[i], chain[i + 1]) for p in points for i in range(len(chain) - 1))
 
 
+def point_distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two points: ``sphere_distance`` of two Points,
+    without building geometries (SQLite's near check for point GeoProperties)."""
+    return _angle(_vector(lon1, lat1), _vector(lon2, lat2)) * EARTH_RADIUS_M
+
+
 def sphere_distance(a: BaseGeometry, b: BaseGeometry) -> float:
     """Shortest distance in metres between two lon/lat geometries on the sphere; 0 when they
     intersect (a point inside a polygon, crossing lines)."""

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import orjson
 
-from cityhub.query.geometry import relates, shape_of_json, stored_shape
+from cityhub.query.geometry import point_distance, relates, shape_of_json, stored_shape
 from cityhub.query.instants import instant_micros
 from cityhub.storage.sql.geo_bounds import bbox
 from cityhub.storage.sql.geo_cells import cell_of_box
@@ -64,3 +64,4 @@ def register(conn: sqlite3.Connection) -> None:
     conn.create_function("cityhub_bbox", 2, bounding_box, deterministic=True)
     conn.create_function("cityhub_geo_match", 5, geo_match, deterministic=True)
     conn.create_function("cityhub_cell", 4, cell_of_box, deterministic=True)
+    conn.create_function("cityhub_point_distance", 4, point_distance, deterministic=True)

@@ -99,6 +99,17 @@ class SqliteDialect:
         )
         which = self.params.add("max" if geo.max_distance is not None else "min")
         check = f"cityhub_geo_match({relation}, g.geojson, {query}, {distance}, {which})"
+        if geo.georel == "near" and geo.geometry.get("type") == "Point":
+            # A point GeoProperty (its box is a point) near a point: the great-circle distance
+            # from the stored box, without parsing GeoJSON into shapely (~2 µs, not ~80).
+            position: list[float] = geo.geometry["coordinates"]  # type: ignore[assignment]
+            lon, lat = (self.params.add(float(c)) for c in position[:2])
+            compare = "<=" if geo.max_distance is not None else ">="
+            check = (
+                "(CASE WHEN g.minx = g.maxx AND g.miny = g.maxy"
+                f" THEN cityhub_point_distance(g.minx, g.miny, {lon}, {lat}) {compare} {distance}"
+                f" ELSE {check} END)"
+            )
         bounds = query_bounds(geo)
         if bounds is None:  # disjoint, minDistance: no box bounds the answer
             source = f"entity_geo g WHERE g.tenant = {self.tenant} AND g.attr = {attr}"
