@@ -389,6 +389,13 @@ async def test_four_workers_notify_every_change_exactly_once_and_share_new_subsc
                 changes = [change_of(r) for r in first]
                 assert len(set(changes)) == 200
                 assert set(changes) == expected
+                # One subscription's notifications keep their order across workers: each
+                # entity's creation (value n) arrives before its update (value 1000 + n).
+                arrival = {change: index for index, change in enumerate(changes)}
+                late = [
+                    c for c in changes if c[1] < 1000 and arrival[(c[0], c[1] + 1000)] < arrival[c]
+                ]
+                assert not late, late[:5]
                 status = await subscription_notification(clients[pids[3]], first_sub)
                 assert status["timesSent"] == 200, status
                 assert status["status"] == "ok"

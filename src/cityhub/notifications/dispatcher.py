@@ -71,6 +71,7 @@ class Dispatcher:
         self._drains: set[asyncio.Task[None]] = set()
         self._delivered: list[tuple[PendingNotification, str]] = []
         self._held: dict[int, PendingNotification] = {}  # claimed rows in memory, by row id
+        self._active_at = 0.0  # when rows were last claimed or recorded (time.monotonic)
         self.periodic = PeriodicNotifier(store, contexts, max_entities=max_periodic_entities)
 
     def start(self) -> None:
@@ -112,8 +113,12 @@ class Dispatcher:
                         min(self.batch, room), self.lease_seconds, time.time()
                     )
                 if not items:
-                    await self.store.wait_for_notifications(self.poll_seconds)
+                    # Rows behind ones still being sent become claimable once those are
+                    # recorded, with no commit to wake us: look again soon while busy.
+                    busy = time.monotonic() - self._active_at < 2.0
+                    await self.store.wait_for_notifications(0.05 if busy else self.poll_seconds)
                     continue
+                self._active_at = time.monotonic()
                 await self._enqueue(items)
             except asyncio.CancelledError:
                 raise
@@ -181,6 +186,7 @@ class Dispatcher:
                 raise
             for item, _ in done:
                 self._held.pop(item.id, None)
+            self._active_at = time.monotonic()
 
     async def _drain(self, key: tuple[str, str], sub: dict[str, Any]) -> None:
         try:

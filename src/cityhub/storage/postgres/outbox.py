@@ -4,7 +4,9 @@ Rows are written in the transaction of the change that caused them, together wit
 ``pg_notify`` on ``cityhub_outbox`` that wakes the dispatcher of every worker at commit.
 Claiming takes due rows with ``FOR UPDATE SKIP LOCKED`` and leases them (``claimed_until``),
 so with N workers each row goes to one of them; if that worker dies, the lease runs out and
-another delivers it.
+another delivers it. A row is claimed only when no earlier row of its subscription is held
+or waiting for a retry, so each subscription's notifications keep their order across
+workers.
 """
 
 from __future__ import annotations
@@ -43,9 +45,15 @@ async def claim(
 ) -> list[PendingNotification]:
     rows = await pool.fetch(
         "UPDATE notification_outbox o SET claimed_until = $1, attempts = o.attempts + 1"
-        " FROM (SELECT id FROM notification_outbox WHERE next_attempt_at <= $2"
-        " AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3"
-        " FOR UPDATE SKIP LOCKED) due WHERE o.id = due.id"
+        " FROM (SELECT n.id FROM notification_outbox n WHERE n.next_attempt_at <= $2"
+        " AND (n.claimed_until IS NULL OR n.claimed_until < $2)"
+        " AND NOT EXISTS (SELECT 1 FROM notification_outbox b WHERE b.tenant = n.tenant"
+        " AND b.subscription_id = n.subscription_id AND b.id < n.id"
+        " AND (b.claimed_until >= $2 OR b.next_attempt_at > $2))"
+        # While one worker's claim of a subscription's rows is not committed, others see
+        # those rows unclaimed: the transaction-scoped lock keeps them off that subscription.
+        " AND pg_try_advisory_xact_lock(hashtextextended(n.tenant || '|' || n.subscription_id, 0))"
+        " ORDER BY n.id LIMIT $3 FOR UPDATE SKIP LOCKED) due WHERE o.id = due.id"
         " RETURNING o.id, o.tenant, o.subscription_id, o.trigger, o.entity_id, o.payload,"
         " o.created_at, o.attempts, o.claimed_until",
         now + lease_seconds,

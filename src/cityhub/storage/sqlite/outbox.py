@@ -35,16 +35,26 @@ def add(conn: sqlite3.Connection, tenant: str, items: Sequence[OutboxItem], due:
     )
 
 
+# A row waits while an earlier row of its subscription is held by a worker or waiting for a
+# retry: each subscription's notifications go out in order, whichever workers claim them.
+_AHEAD = (
+    "SELECT 1 FROM notification_outbox b WHERE b.tenant = n.tenant"
+    " AND b.subscription_id = n.subscription_id AND b.id < n.id"
+    " AND (b.claimed_until >= ? OR b.next_attempt_at > ?)"
+)
+
+
 def claim(
     conn: sqlite3.Connection, limit: int, lease_seconds: float, now: float
 ) -> list[PendingNotification]:
     rows = conn.execute(
         "UPDATE notification_outbox SET claimed_until = ?, attempts = attempts + 1"
-        " WHERE id IN (SELECT id FROM notification_outbox WHERE next_attempt_at <= ?"
-        " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?)"
+        " WHERE id IN (SELECT n.id FROM notification_outbox n WHERE n.next_attempt_at <= ?"
+        " AND (n.claimed_until IS NULL OR n.claimed_until < ?) AND NOT EXISTS (" + _AHEAD + ")"
+        " ORDER BY n.id LIMIT ?)"
         " RETURNING id, tenant, subscription_id, trigger, entity_id, payload, created_at,"
         " attempts, claimed_until",
-        (now + lease_seconds, now, now, limit),
+        (now + lease_seconds, now, now, now, now, limit),
     ).fetchall()
     items = [
         PendingNotification(
