@@ -179,8 +179,11 @@ async def test_query_entities_returns_the_count_and_page_links(client: httpx.Asy
     links = {}
     for value in response.headers.get_list("link"):
         for part in value.split(", <"):
-            target, _, rel = part.partition(">; rel=")
-            links[rel.strip('"')] = target.lstrip("<")
+            target, *params = (p.strip() for p in part.split(";"))
+            members = dict(p.split("=", 1) for p in params)
+            if members.get("rel", "").strip('"') in {"next", "prev"}:
+                assert members["type"].strip('"') == "application/json"  # the response's type
+                links[members["rel"].strip('"')] = target.strip("<>")
     assert parse_qs(urlsplit(links["next"]).query)["offset"] == ["4"]
     assert parse_qs(urlsplit(links["prev"]).query)["offset"] == ["0"]
     last = await client.get(links["next"])

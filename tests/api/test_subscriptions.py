@@ -444,7 +444,7 @@ async def test_query_subscriptions_returns_200_with_pages_in_creation_order(
     assert first.status_code == 200, first.text
     assert [s["id"] for s in first.json()] == ids[:2]
     assert first.headers["NGSILD-Results-Count"] == "5"
-    assert 'rel="next"' in first.headers.get("link", "")
+    assert '; rel="next"; type="application/json"' in first.headers.get("link", "")
     last = await client.get(SUBSCRIPTIONS, params={"limit": "2", "offset": "4"})
     assert [s["id"] for s in last.json()] == ids[4:]
     assert 'rel="prev"' in last.headers.get("link", "")

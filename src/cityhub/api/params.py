@@ -3,6 +3,8 @@ geometryProperty (clauses 6.3.7, 6.3.8, 4.15, 4.21)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 
 from cityhub.errors import BadRequestData
@@ -46,6 +48,23 @@ def integer_param(request: Request, name: str, default: int) -> int:
     if not raw.isascii() or not raw.isdigit():
         raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
     return int(raw)
+
+
+def page_links(request: Request, limit: int, offset: int, more: bool, media: str) -> str:
+    """``Link`` header values for the previous and next pages of a paginated answer (clause
+    5.5.9): the request's own URL with another offset, typed with the response's media type."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+
+    def link(at: int, rel: str) -> str:
+        query = urlencode([*items, ("offset", str(at))])
+        return f'<{request.url.path}?{query}>; rel="{rel}"; type="{media}"'
+
+    links = []
+    if offset > 0 and limit > 0:
+        links.append(link(max(0, offset - limit), "prev"))
+    if more and limit > 0:
+        links.append(link(offset + limit, "next"))
+    return ", ".join(links)
 
 
 def flag(request: Request, name: str) -> bool:

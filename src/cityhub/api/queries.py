@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from starlette.requests import Request
@@ -28,7 +27,7 @@ from cityhub.api.common import (
     termmap_for,
 )
 from cityhub.api.negotiation import GEO_JSON, JSON, JSON_LD, json_response, negotiate
-from cityhub.api.params import flag, integer_param, list_param, render_options
+from cityhub.api.params import flag, integer_param, list_param, page_links, render_options
 from cityhub.errors import BadRequestData
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.representation import RenderOptions, geojson_feature, parse_lang, render_entity
@@ -262,7 +261,7 @@ async def _answer(
     headers = tenant_headers(tenant)
     if result.total is not None:
         headers["NGSILD-Results-Count"] = str(result.total)
-    links = _page_links(request, query, result)
+    links = page_links(request, query.limit, query.offset, result.more, media)
     if links:
         headers["Link"] = links
     return json_response(
@@ -272,23 +271,6 @@ async def _answer(
         context_url=context if isinstance(context, str) else None,
         headers=headers,
     )
-
-
-def _page_links(request: Request, query: EntityQuery, result: QueryResult) -> str:
-    """Link header values for the previous and next pages (clause 5.5.9)."""
-    links = []
-    items = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
-    base = request.url.path
-
-    def link(offset: int, rel: str) -> str:
-        query_string = urlencode([*items, ("offset", str(offset))])
-        return f'<{base}?{query_string}>; rel="{rel}"'
-
-    if query.offset > 0 and query.limit > 0:
-        links.append(link(max(0, query.offset - query.limit), "prev"))
-    if result.more and query.limit > 0:
-        links.append(link(query.offset + query.limit, "next"))
-    return ", ".join(links)
 
 
 def routes() -> list[Route]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +23,7 @@ from cityhub.api.common import (
     termmap_for,
 )
 from cityhub.api.negotiation import JSON, JSON_LD, empty_response, json_response, negotiate
-from cityhub.api.params import flag, integer_param, options
+from cityhub.api.params import flag, integer_param, options, page_links
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.subscriptions import DeliveryStatus, render_subscription
 from cityhub.storage.base import SubscriptionRecord
@@ -79,26 +79,11 @@ async def query_subscriptions(request: Request) -> Response:
     if total is not None:
         headers["NGSILD-Results-Count"] = str(total)
     more = total > offset + len(records) if total is not None else len(records) == limit
-    links = _page_links(request, limit, offset, more and limit > 0)
+    links = page_links(request, limit, offset, more, media)
     if links:
         headers["Link"] = links
     body = [_rendered(record, tm, sys_attrs) for record in records]
     return _respond(body, media, ctx.value, headers)
-
-
-def _page_links(request: Request, limit: int, offset: int, more: bool) -> str:
-    """Link header values for the previous and next pages (clause 5.5.9)."""
-    items = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
-
-    def link(at: int, rel: str) -> str:
-        return f'<{request.url.path}?{urlencode([*items, ("offset", str(at))])}>; rel="{rel}"'
-
-    links = []
-    if offset > 0 and limit > 0:
-        links.append(link(max(0, offset - limit), "prev"))
-    if more:
-        links.append(link(offset + limit, "next"))
-    return ", ".join(links)
 
 
 def _respond(body: Any, media: str, context: Any, headers: dict[str, str]) -> Response:
