@@ -236,6 +236,14 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ),
     ("jsonldContext not a URI", subscription(jsonldContext="my context")),
     (
+        "endpoint timeout zero",
+        subscription(notification={"endpoint": {"uri": "http://127.0.0.1:9", "timeout": 0}}),
+    ),
+    (
+        "endpoint cooldown not a number",
+        subscription(notification={"endpoint": {"uri": "http://127.0.0.1:9", "cooldown": "1s"}}),
+    ),
+    (
         "unknown MQTT version",
         subscription(
             notification={

@@ -219,7 +219,9 @@ def _triggers(value: Any, tm: TermMap) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _seconds(member: str) -> Any:
+def _positive(member: str, unit: str = "seconds") -> Any:
+    """A parser for a positive, finite number (throttling, timeInterval, endpoint timeouts)."""
+
     def parse(value: Any, tm: TermMap) -> float | int:
         if (
             isinstance(value, bool)
@@ -227,7 +229,7 @@ def _seconds(member: str) -> Any:
             or not math.isfinite(value)
             or value <= 0
         ):
-            raise BadRequestData(f"{member} must be a positive number of seconds, got {value!r}")
+            raise BadRequestData(f"{member} must be a positive number of {unit}, got {value!r}")
         return value
 
     return parse
@@ -339,13 +341,8 @@ def _endpoint(value: Any) -> dict[str, Any]:
         endpoint["accept"] = value["accept"]
     for member in ("timeout", "cooldown"):
         if member in value:
-            number = value[member]
-            if isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
-                raise BadRequestData(
-                    f"notification.endpoint.{member} must be a positive number of"
-                    f" milliseconds, got {number!r}"
-                )
-            endpoint[member] = number
+            check = _positive(f"notification.endpoint.{member}", "milliseconds")
+            endpoint[member] = check(value[member], None)
     for member in ("receiverInfo", "notifierInfo"):
         if member in value:
             endpoint[member] = _key_values(value[member], f"notification.endpoint.{member}")
@@ -395,8 +392,8 @@ _MEMBER_PARSERS: dict[str, Any] = {
     "entities": _entities,
     "watchedAttributes": _names("watchedAttributes"),
     "notificationTrigger": _triggers,
-    "timeInterval": _seconds("timeInterval"),
-    "throttling": _seconds("throttling"),
+    "timeInterval": _positive("timeInterval"),
+    "throttling": _positive("throttling"),
     "q": _q,
     "geoQ": _geo_q,
     "scopeQ": _scope_q,
