@@ -179,8 +179,11 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def fresh_database(store: str, tag: str, pg_admin: str, workdir: Path) -> Iterator[str]:
-    """A new, empty, migrated database (SQLite file or PostgreSQL database), removed after."""
+def fresh_database(
+    store: str, tag: str, pg_admin: str, workdir: Path, keep: bool = False
+) -> Iterator[str]:
+    """A new, empty, migrated database (SQLite file or PostgreSQL database), removed after
+    unless ``keep``."""
     if store == "sqlite":
         url = f"sqlite:///{workdir / f'{tag}.db'}"
         asyncio.run(_migrate(url))
@@ -201,7 +204,10 @@ def fresh_database(store: str, tag: str, pg_admin: str, workdir: Path) -> Iterat
         asyncio.run(_migrate(url))
         yield url
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            print(f"  kept the PostgreSQL database {name}", flush=True)
+        else:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _migrate(url: str) -> None:

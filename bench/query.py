@@ -82,9 +82,11 @@ from cityhub.query.geo import geo_query_from_json, parse_geo_query
 from cityhub.query.q import parse_q
 from cityhub.query.resolve import resolve_geo, resolve_q, resolve_types
 from cityhub.query.types import parse_type_expression
+from cityhub.storage.postgres.query_sql import PAGE_COLUMN as POSTGRES_PAGE_COLUMN
 from cityhub.storage.postgres.query_sql import PostgresDialect
 from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sqlite.functions import register as register_sqlite_functions
+from cityhub.storage.sqlite.query_sql import PAGE_COLUMN as SQLITE_PAGE_COLUMN
 from cityhub.storage.sqlite.query_sql import SqliteDialect
 
 BATCH_SIZE = 1_000
@@ -135,9 +137,10 @@ def statements(store: str, query: EntityQuery, count: bool) -> dict[str, Any]:
         SqliteDialect(tenant, params) if store == "sqlite" else PostgresDialect(params, tenant)
     )
     matching, order, counting = compile_from(query, dialect, tenant)
+    column = SQLITE_PAGE_COLUMN if store == "sqlite" else POSTGRES_PAGE_COLUMN
     filters = list(params.values)
     sql = (
-        f"SELECT e.doc {matching} ORDER BY {order}"
+        f"SELECT {column} {matching} ORDER BY {order}"
         f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
     )
     return {
@@ -388,7 +391,7 @@ def bench_store(store: str, args: argparse.Namespace, wrk: str) -> tuple[list[Ro
     servers: list[Server] = []
     tm = ContextResolver(allow_hosts="").core
     try:
-        with fresh_database(store, "query", args.pg_url, workdir) as url:
+        with fresh_database(store, "query", args.pg_url, workdir, args.keep) as url:
             hub_port = free_port()
             hub = start_server(
                 "hub",
@@ -469,7 +472,10 @@ def bench_store(store: str, args: argparse.Namespace, wrk: str) -> tuple[list[Ro
     finally:
         for server in servers:
             stop_server(server)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep and store == "sqlite":
+            print(f"  kept {workdir} (the SQLite database and the servers' logs)", flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     return rows, report
 
 
@@ -628,6 +634,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only", nargs="+", help="run only queries whose slug contains one of these words"
     )
     parser.add_argument("--show-sql", action="store_true", help="print each statement's SQL")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database (SQLite: its directory) afterwards"
+    )
     parser.add_argument(
         "--plan-width", type=int, default=160, help="cut plan lines to this width; 0 keeps all"
     )

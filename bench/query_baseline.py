@@ -89,7 +89,9 @@ class QueryBaseline:
             self.conns.append(conn)
         return conn
 
-    def _sqlite_run(self, q: Statements, conn: sqlite3.Connection) -> tuple[list[str], int | None]:
+    def _sqlite_run(
+        self, q: Statements, conn: sqlite3.Connection
+    ) -> tuple[list[bytes], int | None]:
         docs = [row[0] for row in conn.execute(q["sql"], q["params"])]
         total = None
         if q["count_sql"] is not None:
@@ -115,7 +117,9 @@ class QueryBaseline:
         else:
             assert self.inline is not None
             docs, total = self._sqlite_run(q, self.inline)
-        body = ("[" + ",".join(docs[:limit]) + "]").encode()
+        body = (
+            b"[" + b",".join(d.encode() if isinstance(d, str) else d for d in docs[:limit]) + b"]"
+        )
         return body, total
 
 

@@ -168,32 +168,39 @@ async def query_batch(request: Request) -> Response:
 class RenderedEntities:
     """Entities rendered before, reused while the stored entity is unchanged.
 
-    Dashboards ask the same queries over and over, and compacting an entity costs more CPU
-    than reading it. An entry is keyed by tenant, a 128-bit digest of the stored entity's
-    JSON encoding (exact where modifiedAt is not: two writes can share a timestamp), the
-    request's TermMap and the render options, so a change made anywhere, by any worker, makes
-    the next query render afresh. Bounded LRU; callers never mutate the entries (JSON-LD
-    and GeoJSON build new objects around them).
+    Dashboards ask the same queries over and over, and parsing and compacting an entity
+    costs far more CPU than reading it (at 100 entities a page: 0.7 ms of rendering and
+    ~1 ms of parsing against 0.1 ms of SQL). An entry is keyed by tenant, a 128-bit digest
+    of the stored document's JSON text as the database returned it (exact where modifiedAt
+    is not: two writes can share a timestamp), the request's TermMap and the render
+    options, so a change made anywhere, by any worker, makes the next query render afresh;
+    a hit needs neither parsing nor rendering nor encoding. Each entry keeps the rendered
+    object (JSON-LD and GeoJSON answers build new objects around it; callers never mutate
+    it) and its JSON encoding (plain JSON answers splice it in as it is). Bounded LRU.
     """
 
     def __init__(self, size: int = 20_000) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[Any, ...], tuple[TermMap, dict[str, Any]]] = OrderedDict()
+        self.entries: OrderedDict[
+            tuple[Any, ...], tuple[TermMap, dict[str, Any], orjson.Fragment]
+        ] = OrderedDict()
 
     def render(
-        self, tenant: str, entity: dict[str, Any], tm: TermMap, render: RenderOptions
-    ) -> dict[str, Any]:
-        stored = hashlib.blake2b(orjson.dumps(entity), digest_size=16).digest()
-        key = (id(tm), render, tenant, stored)
+        self, tenant: str, doc: bytes | str, tm: TermMap, render: RenderOptions
+    ) -> tuple[dict[str, Any], orjson.Fragment]:
+        """The rendered entity of one stored document, and its JSON encoding."""
+        text = doc.encode() if isinstance(doc, str) else doc
+        key = (id(tm), render, tenant, hashlib.blake2b(text, digest_size=16).digest())
         found = self.entries.get(key)
         if found is not None and found[0] is tm:
             self.entries.move_to_end(key)
-            return found[1]
-        rendered = render_entity(entity, tm, render)
-        self.entries[key] = (tm, rendered)
+            return found[1], found[2]
+        rendered = render_entity(orjson.loads(text), tm, render)
+        fragment = orjson.Fragment(orjson.dumps(rendered))
+        self.entries[key] = (tm, rendered, fragment)
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
-        return rendered
+        return rendered, fragment
 
 
 _RENDERED = RenderedEntities()
@@ -246,9 +253,12 @@ async def _answer(
     count = flag(request, "count")
     flag(request, "local")  # no context sources yet: a local query is every query
     result: QueryResult = await hub.queries.query_entities(tenant, query, count=count)
-    rendered = [_RENDERED.render(tenant, entity, tm, render) for entity in result.entities]
+    pairs = [_RENDERED.render(tenant, doc, tm, render) for doc in result.docs]
+    rendered = [item for item, _ in pairs]
     body: Any = rendered
-    if media == GEO_JSON:
+    if media == JSON:
+        body = [fragment for _, fragment in pairs]
+    elif media == GEO_JSON:
         name = request.query_params.get("geometryProperty")
         geometry_iri = tm.expand(check_name(name)) if name else LOCATION
         body = {

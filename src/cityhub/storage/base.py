@@ -12,6 +12,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from cityhub.events import ChangeEvent, EventBus
 from cityhub.query.ast import EntityQuery
 
@@ -32,14 +34,30 @@ class ContextRecord:
     hits: int = 0
 
 
-@dataclass
 class QueryResult:
     """One page of a Query Entities answer (clause 5.7.2), ordered by entity id; ``total`` is
-    the number of all matching entities when it was asked for (count=true)."""
+    the number of all matching entities when it was asked for (count=true).
 
-    entities: list[Entity]
-    total: int | None = None
-    more: bool = False  # whether entities follow this page
+    The page holds the stored documents as the database gave them (JSON text): a query
+    answer is often served from rendered entities kept from earlier answers (api/queries.py),
+    keyed by that text, and then never needs parsing. ``entities`` parses on first use.
+    """
+
+    __slots__ = ("_entities", "docs", "more", "total")
+
+    def __init__(
+        self, docs: Sequence[bytes | str], total: int | None = None, more: bool = False
+    ) -> None:
+        self.docs = list(docs)
+        self.total = total
+        self.more = more  # whether entities follow this page
+        self._entities: list[Entity] | None = None
+
+    @property
+    def entities(self) -> list[Entity]:
+        if self._entities is None:
+            self._entities = [orjson.loads(doc) for doc in self.docs]
+        return self._entities
 
 
 @dataclass

@@ -24,6 +24,11 @@ _GEORELS = {
 }
 
 
+# The page's column: the document as JSON text (what jsonb's binary output carries too), kept
+# unparsed by QueryResult.
+PAGE_COLUMN = "e.doc::text"
+
+
 def _target(v: str) -> Target:
     return Target(
         is_number=f"jsonb_typeof({v}) = 'number'",

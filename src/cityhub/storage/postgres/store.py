@@ -35,7 +35,7 @@ from cityhub.storage.base import (
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.postgres import discovery, feed, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
-from cityhub.storage.postgres.query_sql import PostgresDialect
+from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
 from cityhub.storage.sql.compiler import Params, compile_from
 
 log = logging.getLogger(__name__)
@@ -398,7 +398,7 @@ class PostgresStore:
         )
         filters = list(params.values)
         page_sql = (
-            f"SELECT e.doc {matching} ORDER BY {order}"
+            f"SELECT {PAGE_COLUMN} {matching} ORDER BY {order}"
             f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
         )
         try:
@@ -412,7 +412,7 @@ class PostgresStore:
             # accepts but PostgreSQL's ARE syntax does not (class 22, data exception).
             raise BadRequestData(f"The query cannot be evaluated: {exc}") from exc
         more = len(rows) > query.limit
-        return QueryResult([row["doc"] for row in rows[: query.limit]], total, more)
+        return QueryResult([row[0] for row in rows[: query.limit]], total, more)
 
     # --- @context registry -------------------------------------------------------------
 

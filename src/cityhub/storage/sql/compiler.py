@@ -112,6 +112,7 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
     type, id) yields that type's entities already in id order, so a page stops after its
     last row instead of sorting, or skipping past, every entity of the tenant.
     """
+    query = _single_selector_as_fields(query)
     if isinstance(query.types, TypeName):
         type_param = dialect.params.add(query.types.name)
         rest = compile_where(dataclasses.replace(query, types=None), dialect)
@@ -124,6 +125,29 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
     where = compile_where(query, dialect)
     matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
     return matching, "e.id", matching
+
+
+def _single_selector_as_fields(query: EntityQuery) -> EntityQuery:
+    """A Query body's one EntitySelector (``entities: [{"type": …}]``) as the query's own
+    type/id/idPattern, where those are unset: the same selection, and a single type then
+    reaches the ``entity_types`` plan above."""
+    if query.selectors is None or len(query.selectors) != 1:
+        return query
+    (selector,) = query.selectors
+    clashes = (
+        (selector.types is not None and query.types is not None)
+        or (selector.ids is not None and query.ids is not None)
+        or (selector.id_pattern is not None and query.id_pattern is not None)
+    )
+    if clashes:
+        return query
+    return dataclasses.replace(
+        query,
+        selectors=None,
+        types=query.types if selector.types is None else selector.types,
+        ids=query.ids if selector.ids is None else selector.ids,
+        id_pattern=query.id_pattern if selector.id_pattern is None else selector.id_pattern,
+    )
 
 
 def compile_where(query: EntityQuery, dialect: Dialect) -> str:
@@ -141,10 +165,10 @@ def compile_where(query: EntityQuery, dialect: Dialect) -> str:
         parts.append(dialect.attrs_any(sorted(query.attrs)))
     if query.scope is not None:
         parts.append(_scope(query.scope, dialect))
-    if query.geo is not None:
-        parts.append(dialect.geo(query.geo))
     if query.q is not None:
         parts.append(compile_q(query.q, dialect))
+    if query.geo is not None:  # last: an exact geometry check costs more than a JSON test
+        parts.append(dialect.geo(query.geo))
     return " AND ".join(parts) if parts else "1=1"
 
 

@@ -27,6 +27,11 @@ _ROOT = (
 )
 
 
+# The page's column: the stored document's UTF-8 bytes as a BLOB, so no str is made of them
+# (QueryResult keeps them unparsed).
+PAGE_COLUMN = "CAST(e.doc AS BLOB)"
+
+
 def json_label(name: str) -> str:
     """A quoted JSON path label: ``."https://x.org/speed"``."""
     if '"' in name or "\\" in name:
@@ -110,23 +115,28 @@ class SqliteDialect:
                 f" THEN cityhub_point_distance(g.minx, g.miny, {lon}, {lat}) {compare} {distance}"
                 f" ELSE {check} END)"
             )
+        exact = (
+            f"EXISTS (SELECT 1 FROM entity_geo g WHERE g.tenant = {self.tenant}"
+            f" AND g.entity_id = e.id AND g.attr = {attr} AND {check})"
+        )
         bounds = query_bounds(geo)
         if bounds is None:  # disjoint, minDistance: no box bounds the answer
-            source = f"entity_geo g WHERE g.tenant = {self.tenant} AND g.attr = {attr}"
-        else:
-            minx, miny, maxx, maxy = bounds
-            ranges = self.params.add(orjson.dumps(covering_ranges(*bounds)).decode())
-            source = (
-                # One index range scan per covering cell range (storage/sql/geo_cells.py),
-                # then the box test on the stored bounding box.
-                f"json_each({ranges}) c CROSS JOIN entity_geo g"
-                f" WHERE g.tenant = {self.tenant} AND g.attr = {attr}"
-                " AND g.cell BETWEEN json_extract(c.value, '$[0]')"
-                " AND json_extract(c.value, '$[1]')"
-                f" AND g.minx <= {self.params.add(maxx)} AND g.maxx >= {self.params.add(minx)}"
-                f" AND g.miny <= {self.params.add(maxy)} AND g.maxy >= {self.params.add(miny)}"
-            )
-        return f"e.id IN (SELECT g.entity_id FROM {source} AND {check})"
+            return exact
+        minx, miny, maxx, maxy = bounds
+        ranges = self.params.add(orjson.dumps(covering_ranges(*bounds)).decode())
+        # The candidates come from the cell index alone: one range scan per covering cell
+        # range (storage/sql/geo_cells.py) and the box test on the box the index carries
+        # (migration 009). The exact check runs per candidate entity, in id order, after the
+        # other conditions (compile_where puts geo last), so a page stops after ``limit``
+        # matches instead of checking every candidate geometry.
+        prefilter = (
+            f"e.id IN (SELECT g.entity_id FROM json_each({ranges}) c CROSS JOIN entity_geo g"
+            f" WHERE g.tenant = {self.tenant} AND g.attr = {attr}"
+            " AND g.cell BETWEEN json_extract(c.value, '$[0]') AND json_extract(c.value, '$[1]')"
+            f" AND g.minx <= {self.params.add(maxx)} AND g.maxx >= {self.params.add(minx)}"
+            f" AND g.miny <= {self.params.add(maxy)} AND g.maxy >= {self.params.add(miny)})"
+        )
+        return f"{prefilter} AND {exact}"
 
     # --- q ----------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sqlite import discovery, feed, index_tables, outbox
 from cityhub.storage.sqlite import subscriptions as subscription_rows
 from cityhub.storage.sqlite.functions import register as register_functions
-from cityhub.storage.sqlite.query_sql import SqliteDialect
+from cityhub.storage.sqlite.query_sql import PAGE_COLUMN, SqliteDialect
 
 T = TypeVar("T")
 
@@ -548,7 +548,7 @@ class SqliteStore:
             query, SqliteDialect(tenant_param, params), tenant_param
         )
         page_sql = (
-            f"SELECT e.doc {matching} ORDER BY {order}"
+            f"SELECT {PAGE_COLUMN} {matching} ORDER BY {order}"
             f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
         )
         values = params.values
@@ -565,8 +565,7 @@ class SqliteStore:
                 # A registered function (geometry check, regex) could not evaluate a value.
                 raise BadRequestData(f"The query cannot be evaluated: {exc}") from exc
             more = len(docs) > query.limit
-            entities = [_row_entity(row[0]) for row in docs[: query.limit]]
-            return QueryResult(entities, total, more)
+            return QueryResult([row[0] for row in docs[: query.limit]], total, more)
 
         return await self._on_reader(work)
 
