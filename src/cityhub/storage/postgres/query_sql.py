@@ -12,6 +12,7 @@ import orjson
 
 from cityhub.query.ast import GeoQuery, Path, ScopeMatch
 from cityhub.storage.sql.compiler import Params, Predicate, Target
+from cityhub.storage.sql.geo_bounds import query_bounds
 from cityhub.storage.sql.scopes import scope_regex
 
 _GEORELS = {
@@ -70,10 +71,32 @@ class PostgresDialect:
         pattern = self.params.add(scope_regex(match))
         return f"EXISTS (SELECT 1 FROM unnest(e.scopes) s WHERE s ~ {pattern})"
 
-    def geo(self, geo: GeoQuery) -> str:
+    def _geo_query(self, geo: GeoQuery) -> tuple[str, str]:
         attr = self.params.add(geo.geoproperty)
         geometry = self.params.add(orjson.dumps(geo.geometry).decode())
-        query = f"ST_Force2D(ST_GeomFromGeoJSON({geometry}))"
+        return attr, f"ST_Force2D(ST_GeomFromGeoJSON({geometry}))"
+
+    def geo_candidates(self, geo: GeoQuery) -> str | None:
+        """Candidates by bounding box from the GiST indexes of migration 003: the geography
+        index for ``near;maxDistance`` (the box ``ST_DWithin`` itself searches with), the
+        geometry index for the OGC relations, each of which implies overlapping boxes.
+        ``OFFSET 0`` keeps the subquery whole, so its order reaches the page's ``LIMIT``."""
+        if query_bounds(geo) is None:  # disjoint, minDistance: no box bounds the answer
+            return None
+        attr, query = self._geo_query(geo)
+        if geo.georel == "near":
+            distance = self.params.add(float(geo.max_distance or 0))
+            overlap = f"g.geom::geography && _ST_Expand({query}::geography, {distance})"
+        else:
+            overlap = f"g.geom && {query}"
+        return (
+            "SELECT DISTINCT g.entity_id AS id FROM entity_geo g"
+            f" WHERE g.tenant = {self.tenant} AND g.attr = {attr} AND {overlap}"
+            " ORDER BY 1 OFFSET 0"
+        )
+
+    def geo(self, geo: GeoQuery) -> str:
+        attr, query = self._geo_query(geo)
         if geo.georel == "near":
             if geo.max_distance is not None:
                 distance = self.params.add(float(geo.max_distance))
@@ -83,9 +106,13 @@ class PostgresDialect:
                 test = f"ST_Distance(g.geom::geography, {query}::geography, false) >= {distance}"
         else:
             test = f"{_GEORELS[geo.georel]}(g.geom, {query})"
+        # Where geo_candidates drives the query, the exact test runs per candidate entity as
+        # it comes (OFFSET 0 keeps PostgreSQL from turning it into a join that would test
+        # every candidate before the page's LIMIT applies).
+        per_row = " OFFSET 0" if query_bounds(geo) is not None else ""
         return (
             "EXISTS (SELECT 1 FROM entity_geo g WHERE g.tenant = e.tenant"
-            f" AND g.entity_id = e.id AND g.attr = {attr} AND {test})"
+            f" AND g.entity_id = e.id AND g.attr = {attr} AND {test}{per_row})"
         )
 
     # --- q ----------------------------------------------------------------------------

@@ -88,6 +88,13 @@ class Dialect(Protocol):
 
     def geo(self, geo: GeoQuery) -> str: ...
 
+    def geo_candidates(self, geo: GeoQuery) -> str | None:
+        """A ``SELECT`` of the ids (column ``id``, in id order, each once) of the entities
+        whose geometry may match by its bounding box, from the spatial index, to drive the
+        query from; ``None`` where the dialect's ``geo`` condition drives by itself or no
+        box bounds the answer."""
+        ...
+
     def exists(self, path: Path) -> str: ...
 
     def any_target(self, path: Path, predicate: Predicate, strings_possible: bool) -> str:
@@ -113,6 +120,16 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
     last row instead of sorting, or skipping past, every entity of the tenant.
     """
     query = _single_selector_as_fields(query)
+    candidates = dialect.geo_candidates(query.geo) if query.geo is not None else None
+    if candidates is not None:
+        # The spatial index's candidates in id order, each checked exactly as it comes, so a
+        # page stops after its last match instead of checking every candidate's geometry.
+        where = compile_where(query, dialect)
+        matching = (
+            f"FROM ({candidates}) c CROSS JOIN entities e WHERE e.tenant = {tenant_param}"
+            f" AND e.id = c.id AND {where}"
+        )
+        return matching, "c.id", matching
     if isinstance(query.types, TypeName):
         type_param = dialect.params.add(query.types.name)
         rest = compile_where(dataclasses.replace(query, types=None), dialect)

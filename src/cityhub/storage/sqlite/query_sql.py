@@ -95,6 +95,9 @@ class SqliteDialect:
             f" WHERE cityhub_regexp({self.params.add(scope_regex(match))}, s.value))"
         )
 
+    def geo_candidates(self, geo: GeoQuery) -> str | None:
+        return None  # geo() drives through its IN list of cell-index candidates
+
     def geo(self, geo: GeoQuery) -> str:
         attr = self.params.add(geo.geoproperty)
         query = self.params.add(orjson.dumps(geo.geometry).decode())
