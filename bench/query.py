@@ -134,7 +134,9 @@ def statements(store: str, query: EntityQuery, count: bool) -> dict[str, Any]:
     params = Params("sqlite" if store == "sqlite" else "postgres")
     tenant = params.add("")
     dialect: Any = (
-        SqliteDialect(tenant, params) if store == "sqlite" else PostgresDialect(params, tenant)
+        SqliteDialect(tenant, params, "")
+        if store == "sqlite"
+        else PostgresDialect(params, tenant, "")
     )
     matching, order, counting = compile_from(query, dialect, tenant)
     column = SQLITE_PAGE_COLUMN if store == "sqlite" else POSTGRES_PAGE_COLUMN
@@ -183,7 +185,7 @@ async def _load(url: str, args: argparse.Namespace) -> tuple[float, int, dict[st
 async def _vacuum(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("VACUUM (ANALYZE) entities, entity_geo")
+        await conn.execute("VACUUM (ANALYZE) entities, entity_geo, entity_types")
     finally:
         await conn.close()
 
@@ -541,7 +543,10 @@ def _literal(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list):
-        return "ARRAY[" + ",".join(_literal(v) for v in value) + "]::text[]"
+        kind = "bigint" if all(isinstance(v, int) for v in value) else "text"
+        return "ARRAY[" + ",".join(_literal(v) for v in value) + f"]::{kind}[]"
+    if isinstance(value, dict):
+        return "'" + orjson.dumps(value).decode().replace("'", "''") + "'"
     return "'" + str(value).replace("'", "''") + "'"
 
 

@@ -64,7 +64,7 @@ class QueryBaseline:
     async def open(self) -> None:
         if self.is_pg:
             self.pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=10, reset=_no_reset
+                self.url, min_size=1, max_size=10, reset=_no_reset, init=_json_params
             )
             return
         path = self.url[len("sqlite:///") :]
@@ -121,6 +121,17 @@ class QueryBaseline:
             b"[" + b",".join(d.encode() if isinstance(d, str) else d for d in docs[:limit]) + b"]"
         )
         return body, total
+
+
+async def _json_params(conn: asyncpg.Connection) -> None:
+    """jsonb parameters (the value index's bounds) bound from their JSON-decoded values, as
+    the hub's pool binds them."""
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda value: orjson.dumps(value).decode(),
+        decoder=lambda text: text,
+        schema="pg_catalog",
+    )
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:

@@ -209,6 +209,9 @@ async def test_sqlite_migration_keeps_geometries_indexed_under_triggers(tmp_path
         assert await ids_of(store, near(TOKYO)) == ["urn:ngsi-ld:S:tokyo"]
         assert await ids_of(store, of_type(STATION)) == ["urn:ngsi-ld:S:tokyo"]
         assert await ids_of(store, named("시청")) == ["urn:ngsi-ld:P:seoul"]
+        await store.index_values()  # migration 010 queued the stored entities
+        assert await ids_of(store, named("시청")) == ["urn:ngsi-ld:P:seoul"]
+        assert await ids_of(store, named("City Hall")) == ["urn:ngsi-ld:P:seoul"]
         async with store.transaction(DEFAULT_TENANT) as uow:
             await uow.delete(["urn:ngsi-ld:P:seoul"])
         assert await ids_of(store, near(SEOUL)) == []

@@ -263,6 +263,24 @@ def _scalars(value: Any) -> Iterator[Any]:
         yield value
 
 
+def attribute_elements(entity: Entity, attribute: str) -> Iterator[Any]:
+    """Every target element of the top-level attribute ``attribute`` (an IRI): what a q
+    comparison on ``attribute`` alone looks at (the value index, storage/sql/value_index.py,
+    holds exactly these). ``_elements`` for a one-name path, without its generality: the
+    index computes this for every attribute of every written entity."""
+    instances = entity.get(attribute)
+    if not isinstance(instances, list):
+        return
+    for instance in instances:
+        if not isinstance(instance, dict):
+            continue
+        kind = instance.get("type")
+        value_member = ATTRIBUTE_TYPES.get(kind, "value") if isinstance(kind, str) else "value"
+        value = instance.get(value_member, _MISSING)
+        if value is not _MISSING:
+            yield from _targets(kind, value)
+
+
 def _elements(entity: Entity, path: Path) -> Iterator[Any]:
     """Every target element of ``path`` over all instances (query.ast "Target")."""
     for instance in _instances(entity, path.attribute_names):
@@ -270,17 +288,23 @@ def _elements(entity: Entity, path: Path) -> Iterator[Any]:
         if value is _MISSING:
             continue
         kind = instance.get("type") if path.member is None and not path.keys else None
-        if kind == "LanguageProperty" and isinstance(value, dict):
-            for text in value.values():
-                yield from _scalars(text)
-        elif kind == "ListRelationship" and isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    yield from _scalars(item.get("object", _MISSING))
-                elif not isinstance(item, list):
-                    yield item
-        else:
-            yield from _scalars(value)
+        yield from _targets(kind, value)
+
+
+def _targets(kind: Any, value: Any) -> Iterator[Any]:
+    """The target elements of one instance's addressed value; ``kind`` is the instance's
+    type where the value is its whole value, else None."""
+    if kind == "LanguageProperty" and isinstance(value, dict):
+        for text in value.values():
+            yield from _scalars(text)
+    elif kind == "ListRelationship" and isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                yield from _scalars(item.get("object", _MISSING))
+            elif not isinstance(item, list):
+                yield item
+    else:
+        yield from _scalars(value)
 
 
 # --- comparisons ("Like with like") ---------------------------------------------------

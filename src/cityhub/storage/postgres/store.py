@@ -37,6 +37,7 @@ from cityhub.storage.postgres import discovery, feed, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
 from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
 from cityhub.storage.sql.compiler import Params, compile_from
+from cityhub.storage.sql.value_index import value_keys
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,10 @@ def _array_literal(items: Sequence[str]) -> str:
     return '{"' + '","'.join(quoted) + '"}'
 
 
-def _entity_columns(entities: Sequence[Entity]) -> tuple[list[Any], ...]:
-    """Column arrays (id, types, scopes, created_at, modified_at, doc) for unnest()."""
-    ids, types, scopes, created, modified = [], [], [], [], []
+def _entity_columns(tenant: str, entities: Sequence[Entity]) -> tuple[list[Any], ...]:
+    """Column arrays (id, types, scopes, created_at, modified_at, doc, value_strings,
+    value_numbers) for unnest()."""
+    ids, types, scopes, created, modified, strings, numbers = [], [], [], [], [], [], []
     for entity in entities:
         ids.append(entity["id"])
         types.append(_array_literal(entity["type"]))
@@ -94,13 +96,47 @@ def _entity_columns(entities: Sequence[Entity]) -> tuple[list[Any], ...]:
         scopes.append(_array_literal(scope) if scope else None)
         created.append(entity["createdAt"])
         modified.append(entity["modifiedAt"])
-    return ids, types, scopes, created, modified, list(entities)
+        held, listed = _value_columns(tenant, entity)
+        strings.append("{" + ",".join(map(str, held)) + "}")  # text[] item, cast per row
+        numbers.append(listed)
+    return ids, types, scopes, created, modified, list(entities), strings, numbers
+
+
+def _value_columns(tenant: str, entity: Entity) -> tuple[list[int], dict[str, list[float]]]:
+    """The entity's value index columns (migration 009): string hashes, numbers grouped by
+    attribute key."""
+    numbers, strings = value_keys(tenant, entity)
+    grouped: dict[str, list[float]] = {}
+    for key, value in sorted(numbers):
+        grouped.setdefault(str(key), []).append(value)
+    return sorted(strings), grouped
 
 
 _UNNEST = (
-    " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])"
-    " AS u(id, types, scopes, created_at, modified_at, doc)"
+    " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],"
+    " $8::text[], $9::jsonb[])"
+    " AS u(id, types, scopes, created_at, modified_at, doc, value_strings, value_numbers)"
 )
+
+
+async def _fill_value_columns(conn: asyncpg.Connection) -> None:
+    """The value index columns of the rows stored before migration 009, in its transaction."""
+    last: tuple[str, str] = ("", "")
+    while True:
+        rows = await conn.fetch(
+            "SELECT tenant, id, doc FROM entities WHERE (tenant, id) > ($1, $2)"
+            " ORDER BY tenant, id LIMIT 1000",
+            *last,
+        )
+        if not rows:
+            return
+        columns = [(r["tenant"], r["id"], *_value_columns(r["tenant"], r["doc"])) for r in rows]
+        await conn.executemany(
+            "UPDATE entities SET value_strings = $3::bigint[], value_numbers = $4"
+            " WHERE tenant = $1 AND id = $2",
+            columns,
+        )
+        last = (rows[-1]["tenant"], rows[-1]["id"])
 
 
 class PostgresUnitOfWork:
@@ -134,11 +170,14 @@ class PostgresUnitOfWork:
         if not entities:
             return []
         rows = await self._conn.fetch(
-            "INSERT INTO entities (tenant, id, types, scopes, created_at, modified_at, doc)"
+            "INSERT INTO entities (tenant, id, types, scopes, created_at, modified_at, doc,"
+            " value_strings, value_numbers)"
             " SELECT $1, u.id, u.types::text[], u.scopes::text[], u.created_at, u.modified_at,"
-            " u.doc" + _UNNEST + " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+            " u.doc, u.value_strings::bigint[], u.value_numbers"
+            + _UNNEST
+            + " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
             self._tenant,
-            *_entity_columns(entities),
+            *_entity_columns(self._tenant, entities),
         )
         # A repeated id is inserted once (its first occurrence); later ones count as existing.
         inserted = {row["id"] for row in rows}
@@ -153,13 +192,17 @@ class PostgresUnitOfWork:
     async def update(self, entities: Sequence[Entity]) -> None:
         if not entities:
             return
+        # One version per id, the last: UPDATE … FROM applies one arbitrary source row of an
+        # id that repeats.
+        latest = list({entity["id"]: entity for entity in entities}.values())
         await self._conn.execute(
             "UPDATE entities AS e SET types = u.types::text[], scopes = u.scopes::text[],"
-            " created_at = u.created_at, modified_at = u.modified_at, doc = u.doc"
+            " created_at = u.created_at, modified_at = u.modified_at, doc = u.doc,"
+            " value_strings = u.value_strings::bigint[], value_numbers = u.value_numbers"
             + _UNNEST
             + " WHERE e.tenant = $1 AND e.id = u.id",
             self._tenant,
-            *_entity_columns(entities),
+            *_entity_columns(self._tenant, latest),
         )
 
     async def delete(self, entity_ids: Sequence[str]) -> list[str]:
@@ -299,6 +342,8 @@ class PostgresStore:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
+                if name.startswith("009_"):
+                    await _fill_value_columns(conn)
         if applied:
             # New types (PostGIS) appear after the migration: fresh connections see them.
             await self.pool.expire_connections()
@@ -342,7 +387,8 @@ class PostgresStore:
             " WHERE tenant = $1)"
             + tenant_cte
             + ", ins AS (INSERT INTO entities (tenant, id, types, scopes, created_at,"
-            " modified_at, doc) SELECT $1, $2, $3::text[], $4::text[], $5, $6, $7 FROM v"
+            " modified_at, doc, value_strings, value_numbers)"
+            " SELECT $1, $2, $3::text[], $4::text[], $5, $6, $7, $9::bigint[], $10 FROM v"
             " WHERE v.version = $8 ON CONFLICT (tenant, id) DO NOTHING RETURNING 1)"
             " SELECT CASE WHEN (SELECT version FROM v) <> $8 THEN 'stale'"
             " WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' ELSE 'exists' END",
@@ -354,6 +400,7 @@ class PostgresStore:
             entity["modifiedAt"],
             entity,
             quiet,
+            *_value_columns(tenant, entity),
         )
         if outcome == "stale":
             return await self._create_in_transaction(tenant, entity, event)
@@ -394,7 +441,7 @@ class PostgresStore:
         params = Params("postgres")
         tenant_param = params.add(tenant)
         matching, order, counting = compile_from(
-            query, PostgresDialect(params, tenant_param), tenant_param
+            query, PostgresDialect(params, tenant_param, tenant), tenant_param
         )
         filters = list(params.values)
         page_sql = (

@@ -39,6 +39,7 @@ from cityhub.query.ast import (
     literal_key,
     literal_kind,
 )
+from cityhub.storage.sql.value_index import real_bound
 
 
 class Params:
@@ -73,6 +74,10 @@ Predicate = Callable[[Target], str]
 
 class Dialect(Protocol):
     params: Params
+    # Whether string equality's prefilter is an index the database should start from (a GIN
+    # scan on PostgreSQL) rather than a filter on another driver (SQLite's list of ids,
+    # which the type index's walk takes by itself).
+    strings_drive: bool
 
     def types_any(self, iris: list[str]) -> str: ...
 
@@ -109,6 +114,12 @@ class Dialect(Protocol):
         strings (a superset: the exact check still decides), or ``TRUE``."""
         ...
 
+    def numbers_prefilter(self, attr_iri: str, low: float | None, high: float | None) -> str:
+        """A cheap condition every entity must meet for the attribute to hold a number in
+        ``[low, high]`` (None: unbounded; a superset, the exact check still decides), or
+        ``TRUE``."""
+        ...
+
 
 def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tuple[str, str, str]:
     """``FROM … WHERE …`` selecting the query's entities (alias ``e``), the column to order
@@ -130,7 +141,9 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
             f" AND e.id = c.id AND {where}"
         )
         return matching, "c.id", matching
-    if isinstance(query.types, TypeName):
+    if isinstance(query.types, TypeName) and not (
+        dialect.strings_drive and query.q is not None and _string_equality(query.q)
+    ):
         type_param = dialect.params.add(query.types.name)
         rest = compile_where(dataclasses.replace(query, types=None), dialect)
         of_type = f"FROM entity_types t WHERE t.tenant = {tenant_param} AND t.type = {type_param}"
@@ -142,6 +155,23 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
     where = compile_where(query, dialect)
     matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
     return matching, "e.id", matching
+
+
+def _string_equality(expr: Expr) -> bool:
+    """Whether every match of ``expr`` passes a string-equality prefilter (a top-level
+    comparison of an attribute with strings, alone or in an AND)."""
+    if isinstance(expr, And):
+        return any(_string_equality(item) for item in expr.items)
+    return (
+        isinstance(expr, Compare)
+        and expr.op == "=="
+        and _indexable(expr.path)
+        and not isinstance(expr.value, Range)
+        and all(
+            literal_kind(v) == "string"
+            for v in (expr.value if isinstance(expr.value, tuple) else (expr.value,))
+        )
+    )
 
 
 def _single_selector_as_fields(query: EntityQuery) -> EntityQuery:
@@ -183,7 +213,9 @@ def compile_where(query: EntityQuery, dialect: Dialect) -> str:
     if query.scope is not None:
         parts.append(_scope(query.scope, dialect))
     if query.q is not None:
-        parts.append(compile_q(query.q, dialect))
+        # With a geoQ, the spatial candidates drive the query: a number range's candidates
+        # (often most entities of a type) would only cost their listing.
+        parts.append(compile_q(query.q, dialect, number_index=query.geo is None))
     if query.geo is not None:  # last: an exact geometry check costs more than a JSON test
         parts.append(dialect.geo(query.geo))
     return " AND ".join(parts) if parts else "1=1"
@@ -221,11 +253,13 @@ def _scope(expr: ScopeExpr, dialect: Dialect) -> str:
     return "(" + joiner.join(_scope(item, dialect) for item in expr.items) + ")"
 
 
-def compile_q(expr: Expr, dialect: Dialect) -> str:
-    """A q expression (clause 4.9) as SQL."""
+def compile_q(expr: Expr, dialect: Dialect, *, number_index: bool = True) -> str:
+    """A q expression (clause 4.9) as SQL; ``number_index`` lets numeric comparisons add
+    the value index's candidates."""
     if isinstance(expr, And | Or):
         joiner = " AND " if isinstance(expr, And) else " OR "
-        return "(" + joiner.join(compile_q(item, dialect) for item in expr.items) + ")"
+        items = (compile_q(item, dialect, number_index=number_index) for item in expr.items)
+        return "(" + joiner.join(items) + ")"
     if isinstance(expr, Exists):
         found = dialect.exists(expr.path)
         return f"NOT {found}" if expr.negated else found
@@ -237,7 +271,7 @@ def compile_q(expr: Expr, dialect: Dialect) -> str:
             return f"({t.is_string} AND {negation}{dialect.regex(t.string, param)})"
 
         return dialect.any_target(expr.path, pattern, strings_possible=True)
-    return _compare(expr, dialect)
+    return _compare(expr, dialect, number_index)
 
 
 # --- comparisons -----------------------------------------------------------------------
@@ -271,7 +305,7 @@ def _equals(t: Target, dialect: Dialect, value: Value, param: str | None = None)
     return f"({_is_kind(t, kind)} AND {_operand(t, kind)} = {placeholder})"
 
 
-def _compare(expr: Compare, dialect: Dialect) -> str:
+def _compare(expr: Compare, dialect: Dialect, number_index: bool) -> str:
     op, value = expr.op, expr.value
     where = f"at position {expr.path.position}"
     if isinstance(value, Range):
@@ -288,9 +322,15 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
             test = inside if op == "==" else f"NOT ({inside})"
             return f"({_is_kind(t, kind)} AND {test})"
 
-        return dialect.any_target(
+        exact = dialect.any_target(
             expr.path, in_range, strings_possible=kind in {"string", "datetime"}
         )
+        if op == "==" and kind == "number" and number_index and _indexable(expr.path):
+            found = dialect.numbers_prefilter(
+                expr.path.names[0], real_bound(value.low), real_bound(value.high)
+            )
+            return f"({found} AND {exact})"
+        return exact
     values = value if isinstance(value, tuple) else (value,)
     kinds = {literal_kind(v) for v in values}
     strings_possible = bool(kinds & {"string", "datetime"})
@@ -305,16 +345,16 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
 
         if op == "==":
             exact = dialect.any_target(expr.path, equal_any, strings_possible)
+            if not _indexable(expr.path):
+                return exact
+            # A cheap necessary condition first (the value index); the exact check decides.
             texts = [literal_key(v) for v in values if literal_kind(v) == "string"]
-            prefilter = (
-                len(texts) == len(values)
-                and len(expr.path.attribute_names) == 1
-                and expr.path.member is None
-                and not expr.path.keys
-            )
-            if prefilter:
-                # A cheap necessary condition first; the exact check decides.
+            if len(texts) == len(values):
                 found = dialect.strings_prefilter(expr.path.names[0], texts)
+                return f"({found} AND {exact})"
+            numbers = [real_bound(v) for v in values if literal_kind(v) == "number"]
+            if len(numbers) == len(values) and number_index:
+                found = dialect.numbers_prefilter(expr.path.names[0], min(numbers), max(numbers))
                 return f"({found} AND {exact})"
             return exact
 
@@ -332,7 +372,19 @@ def _compare(expr: Compare, dialect: Dialect) -> str:
     def ordered(t: Target) -> str:
         return f"({_is_kind(t, kind)} AND {_operand(t, kind)} {op} {placeholder})"
 
-    return dialect.any_target(expr.path, ordered, strings_possible)
+    exact = dialect.any_target(expr.path, ordered, strings_possible)
+    if kind == "number" and number_index and _indexable(expr.path):
+        # Inclusive bounds even for < and >: a double's rounding may merge a bound with a
+        # neighbouring value, and the prefilter must keep every match.
+        bound = real_bound(single)
+        lower, upper = (bound, None) if op in {">", ">="} else (None, bound)
+        return f"({dialect.numbers_prefilter(expr.path.names[0], lower, upper)} AND {exact})"
+    return exact
+
+
+def _indexable(path: Path) -> bool:
+    """A comparison on a top-level attribute's value: the value index holds its elements."""
+    return len(path.attribute_names) == 1 and path.member is None and not path.keys
 
 
 __all__ = [

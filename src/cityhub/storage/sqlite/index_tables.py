@@ -9,23 +9,24 @@ box, which made a batch upsert 4–5× dearer than the entity rows alone. Here t
 from the entity dict the store already holds, and go in through one ``executemany`` per
 table.
 
-There is no string index: every extra B-tree a single-entity commit touches costs a page
-write to the WAL, and an entity_strings table with its entity index doubled the cost of
-creating one entity (270 → 600 µs). String equality prefilters on the document text instead
-(query_sql.py).
+The attribute value index is kept apart (value_rows.py): every B-tree page a single-entity
+commit touches costs a page write to the WAL, and an entity's ~20 value rows sit at ~20
+random places (written inline, they took creating one entity from 313 to 647 µs of CPU). A
+write only queues the entity for the value indexer.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from cityhub.storage.base import Entity
 from cityhub.storage.sql.geo_bounds import bbox
 from cityhub.storage.sql.geo_cells import cell_of_box
+from cityhub.storage.sqlite import value_rows
 
 _GEO_PROPERTY = "GeoProperty"
 _ENTITY_MEMBERS = frozenset({"id", "type", "scope", "createdAt", "modifiedAt", "@context"})
@@ -45,30 +46,75 @@ def geo_instances(entity: Entity) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-IndexedState = tuple[tuple[str, ...], list[tuple[str, dict[str, Any]]]]
+class IndexedState(NamedTuple):
+    """What the index tables hold for one entity."""
+
+    types: tuple[str, ...]
+    geometries: list[tuple[str, dict[str, Any]]]
 
 
 def indexed_state(entity: Entity) -> IndexedState:
-    """What the index tables hold for an entity: its types and its geometries."""
-    return tuple(entity["type"]), geo_instances(entity)
+    """The index rows of an entity: its types and its geometries."""
+    return IndexedState(tuple(entity["type"]), geo_instances(entity))
 
 
-def index_new(conn: sqlite3.Connection, tenant: str, entities: Iterable[Entity]) -> None:
-    """Index rows of entities that have none yet (just inserted)."""
+def stored_states(
+    conn: sqlite3.Connection, tenant: str, entity_ids: Sequence[str]
+) -> dict[str, IndexedState]:
+    """The index rows of stored entities, from their stored documents (for the entities a
+    transaction writes without having read them first)."""
+    found: dict[str, IndexedState] = {}
+    for start in range(0, len(entity_ids), 500):
+        chunk = list(entity_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for entity_id, doc in conn.execute(
+            f"SELECT id, doc FROM entities WHERE tenant = ? AND id IN ({marks})", (tenant, *chunk)
+        ):
+            found[entity_id] = indexed_state(orjson.loads(doc))
+    return found
+
+
+Change = tuple[str, IndexedState | None, IndexedState | None]  # entity id, before, after
+
+
+def apply(conn: sqlite3.Connection, tenant: str, changes: Iterable[Change]) -> None:
+    """Bring the index rows from each entity's previous state (None: it had none) to its
+    new one (None: it is gone), touching only the tables whose rows differ. (Callers queue
+    every written entity for the value indexer themselves: value_rows.enqueue.)"""
+    type_drops: list[tuple[str, str]] = []
     type_rows: list[tuple[str, str, str]] = []
+    geo_drops: list[tuple[str, str]] = []
     geo_rows: list[tuple[str, str, str, dict[str, Any]]] = []
-    for entity in entities:
-        entity_id = entity["id"]
-        type_rows.extend((tenant, iri, entity_id) for iri in dict.fromkeys(entity["type"]))
-        geo_rows.extend(
-            (tenant, entity_id, attr, geometry) for attr, geometry in geo_instances(entity)
-        )
+    for entity_id, before, after in changes:
+        old = before or _NOTHING
+        new = after or _NOTHING
+        if old.types != new.types:
+            if before is not None:
+                type_drops.append((tenant, entity_id))
+            type_rows.extend((tenant, iri, entity_id) for iri in dict.fromkeys(new.types))
+        if old.geometries != new.geometries:
+            if before is not None:
+                geo_drops.append((tenant, entity_id))
+            geo_rows.extend((tenant, entity_id, attr, g) for attr, g in new.geometries)
+    if type_drops:
+        conn.executemany("DELETE FROM entity_types WHERE tenant = ? AND id = ?", type_drops)
     if type_rows:
         conn.executemany(
             "INSERT OR IGNORE INTO entity_types (tenant, type, id) VALUES (?, ?, ?)", type_rows
         )
+    if geo_drops:
+        conn.executemany("DELETE FROM entity_geo WHERE tenant = ? AND entity_id = ?", geo_drops)
     if geo_rows:
         _insert_geo(conn, geo_rows)
+
+
+_NOTHING = IndexedState((), [])
+
+
+def index_new(conn: sqlite3.Connection, tenant: str, entities: Sequence[Entity]) -> None:
+    """Index rows of entities that have none yet (just inserted), and their values queued."""
+    apply(conn, tenant, ((e["id"], None, indexed_state(e)) for e in entities))
+    value_rows.enqueue(conn, tenant, [e["id"] for e in entities])
 
 
 def _insert_geo(
@@ -85,17 +131,3 @@ def _insert_geo(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values,
     )
-
-
-def unindex(conn: sqlite3.Connection, tenant: str, entity_ids: Sequence[str]) -> None:
-    """Drop the index rows of the given entities (deleted, or about to be re-indexed)."""
-    keys = [(tenant, entity_id) for entity_id in entity_ids]
-    conn.executemany("DELETE FROM entity_types WHERE tenant = ? AND id = ?", keys)
-    conn.executemany("DELETE FROM entity_geo WHERE tenant = ? AND entity_id = ?", keys)
-
-
-def reindex(conn: sqlite3.Connection, tenant: str, entities: Sequence[Entity]) -> None:
-    """Replace the index rows of updated entities (the last version of a repeated id)."""
-    latest = {entity["id"]: entity for entity in entities}
-    unindex(conn, tenant, list(latest))
-    index_new(conn, tenant, latest.values())

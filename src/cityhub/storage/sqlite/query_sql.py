@@ -17,6 +17,7 @@ from cityhub.storage.sql.compiler import Params, Predicate, Target
 from cityhub.storage.sql.geo_bounds import query_bounds
 from cityhub.storage.sql.geo_cells import covering_ranges
 from cityhub.storage.sql.scopes import scope_regex
+from cityhub.storage.sql.value_index import attribute_key, string_key
 
 _ROOT = (
     "CASE json_extract({i}.value, '$.type')"
@@ -52,9 +53,12 @@ def _target(type_col: str, value_col: str) -> Target:
 
 
 class SqliteDialect:
-    def __init__(self, tenant_param: str, params: Params) -> None:
+    strings_drive = False  # see Dialect.strings_drive
+
+    def __init__(self, tenant_param: str, params: Params, tenant: str) -> None:
         self.params = params
         self.tenant = tenant_param
+        self.tenant_value = tenant  # the value index's keys include it
 
     # --- entity-level filters -----------------------------------------------------------
 
@@ -211,13 +215,31 @@ class SqliteDialect:
         return f"EXISTS (SELECT 1 FROM {sources} WHERE {' OR '.join(branches)})"
 
     def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
-        """The stored document (orjson text) holds each matching string in its JSON form,
-        quotes included: ``instr`` over the text costs a few µs a document, where walking its
-        JSON costs tens. A superset: the exact check runs on what passes."""
-        tests = [
-            f"instr(e.doc, {self.params.add(orjson.dumps(value).decode())}) > 0" for value in values
-        ]
-        return "(" + " OR ".join(tests) + ")"
+        """Entities whose attribute holds one of the strings, by hash (value index), or
+        queued for the index (storage/sqlite/value_rows.py)."""
+        hashes = ", ".join(
+            self.params.add(string_key(self.tenant_value, attr_iri, value)) for value in values
+        )
+        return (
+            f"e.id IN (SELECT s.entity_id FROM entity_strings s WHERE s.h IN ({hashes})"
+            f" UNION ALL {self._queued()})"
+        )
+
+    def numbers_prefilter(self, attr_iri: str, low: float | None, high: float | None) -> str:
+        """Entities whose attribute holds a number in [low, high] (value index), or queued
+        for the index."""
+        tests = [f"n.k = {self.params.add(attribute_key(self.tenant_value, attr_iri))}"]
+        if low is not None:
+            tests.append(f"n.value >= {self.params.add(low)}")
+        if high is not None:
+            tests.append(f"n.value <= {self.params.add(high)}")
+        return (
+            f"e.id IN (SELECT n.entity_id FROM entity_numbers n WHERE {' AND '.join(tests)}"
+            f" UNION ALL {self._queued()})"
+        )
+
+    def _queued(self) -> str:
+        return f"SELECT p.entity_id FROM value_index_pending p WHERE p.tenant = {self.tenant}"
 
     def regex(self, text: str, pattern_param: str) -> str:
         return f"cityhub_regexp({pattern_param}, {text})"
