@@ -265,20 +265,22 @@ def _scalars(value: Any) -> Iterator[Any]:
 
 def attribute_elements(entity: Entity, attribute: str) -> Iterator[Any]:
     """Every target element of the top-level attribute ``attribute`` (an IRI): what a q
-    comparison on ``attribute`` alone looks at (the value index, storage/sql/value_index.py,
-    holds exactly these). ``_elements`` for a one-name path, without its generality: the
-    index computes this for every attribute of every written entity."""
+    comparison on ``attribute`` alone looks at. ``_elements`` for a one-name path."""
     instances = entity.get(attribute)
-    if not isinstance(instances, list):
-        return
-    for instance in instances:
-        if not isinstance(instance, dict):
-            continue
-        kind = instance.get("type")
-        value_member = ATTRIBUTE_TYPES.get(kind, "value") if isinstance(kind, str) else "value"
-        value = instance.get(value_member, _MISSING)
-        if value is not _MISSING:
-            yield from _targets(kind, value)
+    if isinstance(instances, list):
+        for instance in instances:
+            if isinstance(instance, dict):
+                yield from instance_elements(instance)
+
+
+def instance_elements(instance: dict[str, Any]) -> Iterator[Any]:
+    """The target elements of one instance of a top-level attribute (the value index,
+    storage/sql/value_index.py, holds the strings and numbers among them)."""
+    kind = instance.get("type")
+    value_member = ATTRIBUTE_TYPES.get(kind, "value") if isinstance(kind, str) else "value"
+    value = instance.get(value_member, _MISSING)
+    if value is not _MISSING:
+        yield from _targets(kind, value)
 
 
 def _elements(entity: Entity, path: Path) -> Iterator[Any]:

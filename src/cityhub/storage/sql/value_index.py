@@ -21,10 +21,11 @@ JSON walk itself, which each write does anyway).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from cityhub.query.evaluate import attribute_elements
+from cityhub.query.evaluate import instance_elements
 from cityhub.storage.base import Entity
 
 _ENTITY_MEMBERS = frozenset({"id", "type", "scope", "createdAt", "modifiedAt", "@context"})
@@ -59,14 +60,26 @@ def value_keys(tenant: str, entity: Entity) -> ValueKeys:
     for name, instances in entity.items():
         if name in _ENTITY_MEMBERS or not isinstance(instances, list):
             continue
-        high = attribute_key(tenant, name) << 32
-        for element in attribute_elements(entity, name):
-            if isinstance(element, str):
-                strings.add(_signed(high | crc32(element.encode())))
-            elif isinstance(element, int | float) and not isinstance(element, bool):
-                number = _as_real(element)
-                if number is not None:
-                    numbers.add((high >> 32, number))
+        key = attribute_key(tenant, name)
+        high = key << 32
+        for instance in instances:
+            if not isinstance(instance, dict):
+                continue
+            elements: Iterable[Any]
+            if instance.get("type") == "Property":
+                # The common case, inline: a Property's targets are its value, or the
+                # scalar items of a value that is an array (query.evaluate._scalars).
+                value = instance.get("value")
+                elements = value if isinstance(value, list) else (value,)
+            else:
+                elements = instance_elements(instance)
+            for element in elements:
+                if isinstance(element, str):
+                    strings.add(_signed(high | crc32(element.encode())))
+                elif isinstance(element, int | float) and not isinstance(element, bool):
+                    number = _as_real(element)
+                    if number is not None:
+                        numbers.add((key, number))
     return frozenset(numbers), frozenset(strings)
 
 
