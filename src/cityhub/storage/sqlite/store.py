@@ -44,6 +44,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 VALUE_INDEX_DELAY = 0.1  # seconds from a write to the value indexer's batch (value_rows)
 MMAP_BYTES = 1 << 30
+INLINE_QUERY_STEP = 500  # SQLite VM instructions between two looks at the clock
+INLINE_QUERY_SECONDS = 0.0005  # an inline query's time before it moves to a reader thread
 CACHE_KIB = 64 * 1024
 
 
@@ -645,6 +647,28 @@ class SqliteStore:
             more = len(docs) > query.limit
             return QueryResult([row[0] for row in docs[: query.limit]], total, more)
 
+        inline = self._inline_reader()
+        deadline = time.perf_counter() + INLINE_QUERY_SECONDS
+        interrupted = False
+
+        def over_budget() -> bool:
+            nonlocal interrupted
+            interrupted = time.perf_counter() > deadline
+            return interrupted
+
+        # A query first runs on the loop itself, as primary-key reads do: most pages cost
+        # less than the hop to a reader thread (~100 µs of CPU, and GIL hand-offs with the
+        # other readers). SQLite interrupts it once it has run for INLINE_QUERY_SECONDS, and
+        # it runs again on a reader thread: a long query never stalls the loop for long,
+        # and runs beside the others there (SQLite releases the GIL).
+        inline.set_progress_handler(over_budget, INLINE_QUERY_STEP)
+        try:
+            return work(inline)
+        except sqlite3.OperationalError:
+            if not interrupted:
+                raise
+        finally:
+            inline.set_progress_handler(None, 0)
         return await self._on_reader(work)
 
     # --- @context registry -------------------------------------------------------------
