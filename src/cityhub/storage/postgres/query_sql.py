@@ -47,6 +47,7 @@ def _target(v: str) -> Target:
 
 class PostgresDialect:
     strings_drive = True  # see Dialect.strings_drive
+    numbers_drive = False  # see Dialect.numbers_drive
 
     def __init__(self, params: Params, tenant_param: str, tenant: str) -> None:
         self.params = params
@@ -79,6 +80,16 @@ class PostgresDialect:
         attr = self.params.add(geo.geoproperty)
         geometry = self.params.add(orjson.dumps(geo.geometry).decode())
         return attr, f"ST_Force2D(ST_GeomFromGeoJSON({geometry}))"
+
+    def entity_by_id(self, key: str) -> tuple[str, str]:
+        """A LATERAL lookup fenced by OFFSET 0: with statistics, the planner otherwise
+        merge-joins the driver with a walk of the entities' whole primary key (a 100-entity
+        page of a type whose ids sort late read 60,000 entities: 77 ms instead of 0.3)."""
+        return (
+            "LATERAL (SELECT * FROM entities e0"
+            f" WHERE e0.tenant = {self.tenant} AND e0.id = {key} OFFSET 0) e",
+            "TRUE",
+        )
 
     def geo_candidates(self, geo: GeoQuery) -> str | None:
         """Candidates by bounding box from the GiST indexes of migration 003: the geography

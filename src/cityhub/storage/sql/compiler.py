@@ -78,6 +78,9 @@ class Dialect(Protocol):
     # scan on PostgreSQL) rather than a filter on another driver (SQLite's list of ids,
     # which the type index's walk takes by itself).
     strings_drive: bool
+    # Whether a number comparison's prefilter is a list of candidate ids the database may
+    # start from (SQLite), rather than a cheap filter on each row (PostgreSQL).
+    numbers_drive: bool
 
     def types_any(self, iris: list[str]) -> str: ...
 
@@ -92,6 +95,11 @@ class Dialect(Protocol):
     def scope(self, match: ScopeMatch) -> str: ...
 
     def geo(self, geo: GeoQuery) -> str: ...
+
+    def entity_by_id(self, key: str) -> tuple[str, str]:
+        """The FROM item (alias ``e``) and join condition that look up, one at a time in the
+        driver's order, the entity whose id is the driver's column ``key``."""
+        ...
 
     def geo_candidates(self, geo: GeoQuery) -> str | None:
         """A ``SELECT`` of the ids (column ``id``, in id order, each once) of the entities
@@ -136,10 +144,8 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
         # The spatial index's candidates in id order, each checked exactly as it comes, so a
         # page stops after its last match instead of checking every candidate's geometry.
         where = compile_where(query, dialect)
-        matching = (
-            f"FROM ({candidates}) c CROSS JOIN entities e WHERE e.tenant = {tenant_param}"
-            f" AND e.id = c.id AND {where}"
-        )
+        entity, joined = dialect.entity_by_id("c.id")
+        matching = f"FROM ({candidates}) c CROSS JOIN {entity} WHERE {joined} AND {where}"
         return matching, "c.id", matching
     if isinstance(query.types, TypeName) and not (
         dialect.strings_drive and query.q is not None and _string_equality(query.q)
@@ -147,9 +153,10 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
         type_param = dialect.params.add(query.types.name)
         rest = compile_where(dataclasses.replace(query, types=None), dialect)
         of_type = f"FROM entity_types t WHERE t.tenant = {tenant_param} AND t.type = {type_param}"
+        entity, joined = dialect.entity_by_id("t.id")
         matching = (
-            f"FROM entity_types t CROSS JOIN entities e WHERE t.tenant = {tenant_param}"
-            f" AND t.type = {type_param} AND e.tenant = t.tenant AND e.id = t.id AND {rest}"
+            f"FROM entity_types t CROSS JOIN {entity} WHERE t.tenant = {tenant_param}"
+            f" AND t.type = {type_param} AND {joined} AND {rest}"
         )
         return matching, "t.id", of_type if rest == "1=1" else matching
     where = compile_where(query, dialect)
@@ -213,9 +220,10 @@ def compile_where(query: EntityQuery, dialect: Dialect) -> str:
     if query.scope is not None:
         parts.append(_scope(query.scope, dialect))
     if query.q is not None:
-        # With a geoQ, the spatial candidates drive the query: a number range's candidates
-        # (often most entities of a type) would only cost their listing.
-        parts.append(compile_q(query.q, dialect, number_index=query.geo is None))
+        # With a geoQ, the spatial candidates drive the query: a number range's list of
+        # candidates (often most entities of a type) would only cost its making.
+        number_index = query.geo is None or not dialect.numbers_drive
+        parts.append(compile_q(query.q, dialect, number_index=number_index))
     if query.geo is not None:  # last: an exact geometry check costs more than a JSON test
         parts.append(dialect.geo(query.geo))
     return " AND ".join(parts) if parts else "1=1"

@@ -54,6 +54,7 @@ def _target(type_col: str, value_col: str) -> Target:
 
 class SqliteDialect:
     strings_drive = False  # see Dialect.strings_drive
+    numbers_drive = True  # see Dialect.numbers_drive
 
     def __init__(self, tenant_param: str, params: Params, tenant: str) -> None:
         self.params = params
@@ -98,6 +99,10 @@ class SqliteDialect:
             "EXISTS (SELECT 1 FROM json_each(e.scopes) s"
             f" WHERE cityhub_regexp({self.params.add(scope_regex(match))}, s.value))"
         )
+
+    def entity_by_id(self, key: str) -> tuple[str, str]:
+        # CROSS JOIN keeps the driver outside: SQLite then looks entities up by primary key.
+        return "entities e", f"e.tenant = {self.tenant} AND e.id = {key}"
 
     def geo_candidates(self, geo: GeoQuery) -> str | None:
         return None  # geo() drives through its IN list of cell-index candidates
