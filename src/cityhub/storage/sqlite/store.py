@@ -46,6 +46,7 @@ VALUE_INDEX_DELAY = 0.1  # seconds from a write to the value indexer's batch (va
 MMAP_BYTES = 1 << 30
 INLINE_QUERY_STEP = 500  # SQLite VM instructions between two looks at the clock
 INLINE_QUERY_SECONDS = 0.0005  # an inline query's time before it moves to a reader thread
+SLOW_QUERIES_KEPT = 1024
 CACHE_KIB = 64 * 1024
 
 
@@ -348,6 +349,9 @@ class SqliteStore:
         self._outbox_signal = asyncio.Event()
         self._feed_waiters: set[asyncio.Event] = set()
         self._value_indexer: asyncio.Task[None] | None = None
+        # Query texts (one per query shape: values are bound) whose last inline run overran
+        # INLINE_QUERY_SECONDS: they skip the inline attempt and its wasted half millisecond.
+        self._slow_queries: set[str] = set()
 
     async def open(self) -> None:
         if self.path not in {"", ":memory:"}:
@@ -647,6 +651,8 @@ class SqliteStore:
             more = len(docs) > query.limit
             return QueryResult([row[0] for row in docs[: query.limit]], total, more)
 
+        if page_sql in self._slow_queries:  # overran last time: straight to a reader thread
+            return await self._on_reader(lambda conn: self._timed(page_sql, work, conn))
         inline = self._inline_reader()
         deadline = time.perf_counter() + INLINE_QUERY_SECONDS
         interrupted = False
@@ -669,7 +675,21 @@ class SqliteStore:
                 raise
         finally:
             inline.set_progress_handler(None, 0)
+        if len(self._slow_queries) >= SLOW_QUERIES_KEPT:
+            self._slow_queries.clear()
+        self._slow_queries.add(page_sql)
         return await self._on_reader(work)
+
+    def _timed(
+        self, sql: str, work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection
+    ) -> T:
+        """Run a query known to have overrun inline; one that no longer does may run inline
+        again next time."""
+        began = time.perf_counter()
+        result = work(conn)
+        if time.perf_counter() - began < INLINE_QUERY_SECONDS:
+            self._slow_queries.discard(sql)
+        return result
 
     # --- @context registry -------------------------------------------------------------
 
