@@ -25,10 +25,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from cityhub.model.attributes import ENTITY_MEMBERS
 from cityhub.query.evaluate import instance_elements
 from cityhub.storage.base import Entity
 
-_ENTITY_MEMBERS = frozenset({"id", "type", "scope", "createdAt", "modifiedAt", "@context"})
+_ENTITY_MEMBERS = ENTITY_MEMBERS | {"@context"}
 
 NumberRow = tuple[int, float]  # (attribute key, value)
 ValueKeys = tuple[frozenset[NumberRow], frozenset[int]]  # numbers, string hashes

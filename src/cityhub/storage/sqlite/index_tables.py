@@ -23,13 +23,14 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from cityhub.model.attributes import ENTITY_MEMBERS
 from cityhub.storage.base import Entity
 from cityhub.storage.sql.geo_bounds import bbox
 from cityhub.storage.sql.geo_cells import cell_of_box
 from cityhub.storage.sqlite import value_rows
 
 _GEO_PROPERTY = "GeoProperty"
-_ENTITY_MEMBERS = frozenset({"id", "type", "scope", "createdAt", "modifiedAt", "@context"})
+_ENTITY_MEMBERS = ENTITY_MEMBERS | {"@context"}
 
 
 def geo_instances(entity: Entity) -> list[tuple[str, dict[str, Any]]]:
@@ -63,15 +64,10 @@ def stored_states(
 ) -> dict[str, IndexedState]:
     """The index rows of stored entities, from their stored documents (for the entities a
     transaction writes without having read them first)."""
-    found: dict[str, IndexedState] = {}
-    for start in range(0, len(entity_ids), 500):
-        chunk = list(entity_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        for entity_id, doc in conn.execute(
-            f"SELECT id, doc FROM entities WHERE tenant = ? AND id IN ({marks})", (tenant, *chunk)
-        ):
-            found[entity_id] = indexed_state(orjson.loads(doc))
-    return found
+    docs = value_rows.select_by_ids(
+        conn, "SELECT id, doc FROM entities", "id", tenant, list(entity_ids)
+    )
+    return {entity_id: indexed_state(orjson.loads(doc)) for entity_id, doc in docs.items()}
 
 
 Change = tuple[str, IndexedState | None, IndexedState | None]  # entity id, before, after

@@ -53,8 +53,8 @@ def drain(conn: sqlite3.Connection, limit: int = DRAIN_BATCH) -> int:
     keys_rows: list[tuple[str, str, str]] = []
     keys_drops: list[tuple[str, str]] = []
     for tenant, ids in by_tenant.items():
-        docs = _select(conn, "SELECT id, doc FROM entities", "id", tenant, list(ids))
-        held = _select(
+        docs = select_by_ids(conn, "SELECT id, doc FROM entities", "id", tenant, list(ids))
+        held = select_by_ids(
             conn, "SELECT entity_id, keys FROM entity_value_keys", "entity_id", tenant, list(ids)
         )
         for entity_id in ids:
@@ -94,9 +94,10 @@ def drain(conn: sqlite3.Connection, limit: int = DRAIN_BATCH) -> int:
     return len(queued)
 
 
-def _select(
+def select_by_ids(
     conn: sqlite3.Connection, select: str, id_column: str, tenant: str, ids: list[str]
 ) -> dict[str, str]:
+    """``select`` (two columns: id, value) for one tenant's ids, 500 bound ids a statement."""
     found: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
