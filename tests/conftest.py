@@ -88,7 +88,8 @@ async def store(
             pytest.skip("PostgreSQL is not reachable (set CITYHUB_TEST_DATABASE_URL)")
         await pg_store.pool.execute(
             "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types, subscriptions,"
-            " subscription_versions, notification_outbox, notification_feed"
+            " subscription_versions, notification_outbox, notification_feed, temporal_entities,"
+            " attribute_instances"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
         yield pg_store

@@ -14,7 +14,16 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from cityhub import __version__
-from cityhub.api import batch, contexts, discovery, entities, queries, streams, subscriptions
+from cityhub.api import (
+    batch,
+    contexts,
+    discovery,
+    entities,
+    queries,
+    streams,
+    subscriptions,
+    temporal,
+)
 from cityhub.api.dispatch import hot_route, serve
 from cityhub.api.problems import http_error_handler, ngsi_ld_error_handler, unexpected_error_handler
 from cityhub.errors import NgsiLdError
@@ -65,6 +74,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
         *discovery.routes(),
         *streams.routes(),  # before subscriptions: /subscriptions/{id}/stream
         *subscriptions.routes(),
+        *temporal.routes(),
     ]
     app = HubApp(
         routes=[Mount(API_PREFIX, routes=api_routes), Route("/health", health)],

@@ -27,6 +27,9 @@ class ChangeEvent:
     entity_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    # False when the change's history was recorded by the operation itself (temporal
+    # provision, clause 5.6.11), so the store does not derive it again (model/history.py).
+    historic: bool = True
 
 
 Listener = Callable[[list[ChangeEvent]], Awaitable[None]]

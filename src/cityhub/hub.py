@@ -13,6 +13,8 @@ from cityhub.services.discovery import DiscoveryService
 from cityhub.services.entities import EntityService
 from cityhub.services.queries import QueryService
 from cityhub.services.subscriptions import SubscriptionService
+from cityhub.services.temporal import TemporalService
+from cityhub.services.temporal_provision import TemporalProvisionService
 from cityhub.settings import Settings
 from cityhub.storage import create_store
 from cityhub.storage.base import Store
@@ -32,6 +34,9 @@ class Hub:
         self.subscriptions = SubscriptionService(
             self.store, self.contexts, max_limit=settings.query_max_limit
         )
+        self.temporal = TemporalService(self.store, settings)
+        self.temporal_provision = TemporalProvisionService(self.store)
+        self.store.record_history = settings.temporal_history
         self.planner = NotificationPlanner(self.contexts)
         self.store.commit_hook = self.planner
         self.dispatcher: Dispatcher | None = None
@@ -43,7 +48,9 @@ class Hub:
         self.start_background()
 
     def start_background(self) -> None:
-        """Start the notification dispatcher (when the settings ask for it)."""
+        """Start the notification dispatcher (when the settings ask for it) and history
+        retention (when one is set)."""
+        self.temporal.start_retention()
         if self.settings.notifications and self.dispatcher is None:
             http = HttpDelivery()
             mqtt = MqttDelivery(self.settings.notification_mqtt_ca_file)
@@ -65,6 +72,7 @@ class Hub:
             self.dispatcher.start()
 
     async def stop_background(self) -> None:
+        await self.temporal.stop_retention()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
             self.dispatcher = None

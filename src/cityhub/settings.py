@@ -94,6 +94,27 @@ class Settings:
         "PEM file of extra certificate authorities trusted for mqtts:// notification endpoints "
         "(beside the system's).",
     )
+    temporal_history: bool = _setting(
+        True,
+        "Record the temporal evolution of every entity change (clause 4.5.6), served by the "
+        "/temporal API; when false nothing new is recorded.",
+    )
+    temporal_instance_limit: int = _setting(
+        1000,
+        "Most instances of one attribute of one entity in a temporal answer; beyond it the "
+        "answer is 206 Partial Content with a Content-Range to continue from (clause 6.3.10).",
+    )
+    temporal_retention_days: float = _setting(
+        0.0,
+        "Days of history kept (by the time each instance was recorded); older instances are "
+        "dropped hourly in small batches. 0 keeps everything.",
+    )
+    temporal_retention_tenants: str = _setting(
+        "",
+        "Per-tenant days of history, overriding temporal_retention_days: comma-separated "
+        "tenant=days pairs such as 'tokyo=30,seoul=90' (0 keeps everything; the default "
+        "tenant is written as an empty name: '=30').",
+    )
     sqlite_readers: int = _setting(4, "Reader connections in the SQLite pool (one writer besides).")
     pg_pool_size: int = _setting(10, "Connections in each worker's PostgreSQL pool.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
@@ -127,11 +148,32 @@ class Settings:
             raise ValueError(
                 f"Setting context_fetch_timeout must be positive, got {self.context_fetch_timeout}"
             )
+        if self.temporal_retention_days < 0:
+            raise ValueError("Setting temporal_retention_days must not be negative")
+        self.retention_by_tenant()  # raises ValueError for a malformed list
         if self.log_level not in LOG_LEVELS:
             raise ValueError(
                 f"Setting log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
             )
         self.backend  # noqa: B018 - raises ValueError for an unsupported database URL
+
+    def retention_by_tenant(self) -> dict[str, float]:
+        """temporal_retention_tenants as {tenant: days}; ValueError naming the bad pair."""
+        found: dict[str, float] = {}
+        for pair in self.temporal_retention_tenants.split(","):
+            if not pair.strip():
+                continue
+            tenant, sep, days = pair.partition("=")
+            try:
+                value = float(days)
+            except ValueError:
+                value = -1.0
+            if not sep or value < 0:
+                raise ValueError(
+                    f"Setting temporal_retention_tenants needs tenant=days pairs, got {pair!r}"
+                )
+            found[tenant.strip()] = value
+        return found
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -148,6 +190,7 @@ _RANGES = (
     ("context_max_fetches", 0, _NO_MAX),
     ("context_cache_size", 0, _NO_MAX),
     ("sqlite_readers", 1, _NO_MAX),
+    ("temporal_instance_limit", 1, _NO_MAX),
     ("pg_pool_size", 1, _NO_MAX),
 )
 

@@ -67,21 +67,21 @@ def _kept(member: str, options: RenderOptions) -> bool:
 def _render_attribute(instances: list[Instance], tm: TermMap, options: RenderOptions) -> Any:
     if options.form == SIMPLIFIED:
         if len(instances) == 1:
-            return _simple_value(instances[0], tm, options)
+            return simple_value(instances[0], tm, options)
         return {
             "dataset": {
-                inst.get("datasetId", "@none"): _simple_value(inst, tm, options)
+                inst.get("datasetId", "@none"): simple_value(inst, tm, options)
                 for inst in instances
             }
         }
     if len(instances) == 1:
-        return _render_instance(instances[0], tm, options, bare_ok=True)
+        return render_instance(instances[0], tm, options, bare_ok=True)
     # Several instances (clause 4.5.5): a bare value among objects would no longer read back
     # as an array of instances, so each one keeps its object form.
-    return [_render_instance(inst, tm, options) for inst in instances]
+    return [render_instance(inst, tm, options) for inst in instances]
 
 
-def _render_instance(
+def render_instance(
     instance: Instance, tm: TermMap, options: RenderOptions, *, bare_ok: bool = False
 ) -> Any:
     """One attribute instance, normalized (4.5.2.2, 4.5.3.2) or concise (4.5.2.3, 4.5.3.3).
@@ -144,7 +144,7 @@ def _is_plain(value: Any) -> bool:
     return not isinstance(value, dict)
 
 
-def _simple_value(instance: Instance, tm: TermMap, options: RenderOptions) -> Any:
+def simple_value(instance: Instance, tm: TermMap, options: RenderOptions) -> Any:
     """The simplified value of one instance (clause 4.5.4): the bare value or object(s),
     except for the Property subtypes whose value member names them."""
     kind = instance["type"]

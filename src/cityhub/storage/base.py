@@ -15,7 +15,15 @@ from typing import Any, Protocol
 import orjson
 
 from cityhub.events import ChangeEvent, EventBus
+from cityhub.model.history import (
+    AggregateRow,
+    EntityMark,
+    HistoryRow,
+    TemporalEntityRecord,
+    TemporalInstance,
+)
 from cityhub.query.ast import EntityQuery
+from cityhub.query.temporal import TemporalQuery
 
 Entity = dict[str, Any]
 DEFAULT_TENANT = ""
@@ -166,6 +174,36 @@ class UnitOfWork(Protocol):
         """Queue notifications; they become deliverable when this transaction commits."""
         ...
 
+    # --- temporal evolution (clauses 5.6.11-5.6.16) --------------------------------------
+
+    async def temporal_entity(self, entity_id: str) -> TemporalEntityRecord | None:
+        """The entity's temporal record, or None when it has no temporal evolution."""
+        ...
+
+    async def add_history(self, marks: Sequence[EntityMark], rows: Sequence[HistoryRow]) -> None:
+        """Record entity records and attribute instances (model/history.py)."""
+        ...
+
+    async def delete_history(self, entity_id: str) -> bool:
+        """Remove an entity's whole temporal evolution; False when it had none."""
+        ...
+
+    async def delete_attribute_history(
+        self, entity_id: str, attr: str, dataset_id: str | None
+    ) -> int:
+        """Remove an attribute's instances of one dataset ('' the default), or all (None)."""
+        ...
+
+    async def find_instance(self, entity_id: str, attr: str, number: int) -> tuple[str, int] | None:
+        """(datasetId, createdAt in µs) of a recorded instance, or None."""
+        ...
+
+    async def replace_instance(self, number: int, row: HistoryRow) -> None:
+        """New content for a recorded instance; it keeps its number and createdAt."""
+        ...
+
+    async def delete_instance(self, entity_id: str, attr: str, number: int) -> bool: ...
+
 
 class CommitHook(Protocol):
     """What a store calls around each write transaction (notifications/planner.py)."""
@@ -210,6 +248,71 @@ class Store(Protocol):
     async def tenant_exists(self, tenant: str) -> bool: ...
 
     async def tenants(self) -> list[str]: ...
+
+    record_history: bool
+    """Whether write transactions record the temporal evolution of what they change."""
+
+    # --- temporal evolution (clauses 5.7.3, 5.7.4), storage/sql/temporal_sql.py -------------
+
+    async def temporal_entity(self, tenant: str, entity_id: str) -> TemporalEntityRecord | None: ...
+
+    async def temporal_page(
+        self, tenant: str, query: EntityQuery, tq: TemporalQuery, *, count: bool = False
+    ) -> tuple[list[TemporalEntityRecord], int | None, bool]:
+        """A page of the entities with instances in range matching ``query`` (in id order),
+        the total when counted, and whether more follow."""
+        ...
+
+    async def temporal_instances(
+        self,
+        tenant: str,
+        entity_ids: Sequence[str],
+        attrs: frozenset[str] | None,
+        datasets: frozenset[str] | None,
+        tq: TemporalQuery,
+        per_attribute: int,
+    ) -> list[TemporalInstance]:
+        """Instances in range, at most ``per_attribute`` per entity, attribute and dataset
+        (the newest with lastN, else the oldest), oldest first."""
+        ...
+
+    async def temporal_span(
+        self,
+        tenant: str,
+        entity_ids: Sequence[str],
+        attrs: frozenset[str] | None,
+        tq: TemporalQuery,
+    ) -> tuple[int | None, int | None]:
+        """The oldest and newest time of the entities' instances in range (µs)."""
+        ...
+
+    async def temporal_aggregates(
+        self,
+        tenant: str,
+        entity_ids: Sequence[str],
+        attrs: frozenset[str] | None,
+        datasets: frozenset[str] | None,
+        tq: TemporalQuery,
+        origin: int | None,
+        period_micros: int | None,
+        bounds: Sequence[int] | None,
+    ) -> list[AggregateRow]:
+        """Per entity, attribute, dataset and period, the sums of the instances in range."""
+        ...
+
+    async def history_tenants(self) -> list[str]:
+        """Tenants that have a temporal evolution."""
+        ...
+
+    async def prune_history(self, tenant: str, before: int) -> int:
+        """Delete the tenant's instances recorded before ``before`` (µs) in small
+        transactions, so writes go on between them; returns how many."""
+        ...
+
+    async def drop_history_before(self, before: int) -> int:
+        """Drop whole stored periods recorded before ``before`` for every tenant where the
+        store keeps them apart (PostgreSQL partitions); returns how many were dropped."""
+        ...
 
     async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
         """Read one entity outside any transaction."""

@@ -78,8 +78,11 @@ class PostgresDialect:
 
     def _geo_query(self, geo: GeoQuery) -> tuple[str, str]:
         attr = self.params.add(geo.geoproperty)
+        return attr, self._query_geometry(geo)
+
+    def _query_geometry(self, geo: GeoQuery) -> str:
         geometry = self.params.add(orjson.dumps(geo.geometry).decode())
-        return attr, f"ST_Force2D(ST_GeomFromGeoJSON({geometry}))"
+        return f"ST_Force2D(ST_GeomFromGeoJSON({geometry}))"
 
     def entity_by_id(self, key: str) -> tuple[str, str]:
         """A LATERAL lookup fenced by OFFSET 0: with statistics, the planner otherwise
@@ -110,17 +113,20 @@ class PostgresDialect:
             " ORDER BY 1 OFFSET 0"
         )
 
-    def geo(self, geo: GeoQuery) -> str:
-        attr, query = self._geo_query(geo)
+    def geo_match(self, geo: GeoQuery, geom: str) -> str:
+        """The exact test of the PostGIS geometry ``geom`` against the geoQ."""
+        query = self._query_geometry(geo)
         if geo.georel == "near":
             if geo.max_distance is not None:
                 distance = self.params.add(float(geo.max_distance))
-                test = f"ST_DWithin(g.geom::geography, {query}::geography, {distance}, false)"
-            else:
-                distance = self.params.add(float(geo.min_distance or 0))
-                test = f"ST_Distance(g.geom::geography, {query}::geography, false) >= {distance}"
-        else:
-            test = f"{_GEORELS[geo.georel]}(g.geom, {query})"
+                return f"ST_DWithin({geom}::geography, {query}::geography, {distance}, false)"
+            distance = self.params.add(float(geo.min_distance or 0))
+            return f"ST_Distance({geom}::geography, {query}::geography, false) >= {distance}"
+        return f"{_GEORELS[geo.georel]}({geom}, {query})"
+
+    def geo(self, geo: GeoQuery) -> str:
+        attr = self.params.add(geo.geoproperty)
+        test = self.geo_match(geo, "g.geom")
         # Where geo_candidates drives the query, the exact test runs per candidate entity as
         # it comes (OFFSET 0 keeps PostgreSQL from turning it into a join that would test
         # every candidate before the page's LIMIT applies).

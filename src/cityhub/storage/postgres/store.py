@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -22,8 +23,12 @@ import orjson
 
 from cityhub.errors import BadRequestData
 from cityhub.events import ChangeEvent, EventBus
+from cityhub.model.history import EntityMark, HistoryRow, creation, history_of
+from cityhub.model.values import now_iso
 from cityhub.query.ast import EntityQuery
+from cityhub.query.temporal import TemporalQuery
 from cityhub.storage.base import (
+    AggregateRow,
     CommitHook,
     ContextRecord,
     Entity,
@@ -31,11 +36,15 @@ from cityhub.storage.base import (
     PendingNotification,
     QueryResult,
     SubscriptionRecord,
+    TemporalEntityRecord,
+    TemporalInstance,
 )
 from cityhub.storage.migrations import bundled_migrations
-from cityhub.storage.postgres import discovery, feed, outbox
+from cityhub.storage.postgres import discovery, feed, history, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
 from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
+from cityhub.storage.postgres.temporal_query_sql import KIND, PostgresTemporalDialect
+from cityhub.storage.sql import temporal_sql
 from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sql.value_index import value_keys
 
@@ -111,6 +120,20 @@ def _value_columns(tenant: str, entity: Entity) -> tuple[list[int], dict[str, li
         grouped.setdefault(str(key), []).append(value)
     return sorted(strings), grouped
 
+
+# The history of a created entity, in create_one's statement (parameters $11-$21 are
+# history.row_columns; the CTE "ins" holds a row when the entity was created).
+_CREATE_HISTORY = (
+    ", new_history AS (INSERT INTO temporal_entities (tenant, id, types, scopes, created_at,"
+    " modified_at) SELECT $1, $2, $3::text[], $4::text[], $5, $6 FROM ins"
+    " ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,"
+    " modified_at = excluded.modified_at, deleted_at = NULL)"
+    ", new_instances AS (INSERT INTO attribute_instances (tenant, entity_id, attr, dataset_id,"
+    " observed_at, created_at, modified_at, deleted_at, num, str, val, doc) SELECT $1, u.*"
+    " FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[],"
+    " $16::bigint[], $17::bigint[], $18::float8[], $19::text[], $20::text[], $21::jsonb[]) AS u"
+    " WHERE EXISTS (SELECT 1 FROM ins))"
+)
 
 _UNNEST = (
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],"
@@ -226,6 +249,82 @@ class PostgresUnitOfWork:
         if items:
             await outbox.add(self._conn, self._tenant, items, time.time())
 
+    # --- temporal evolution (storage/postgres/history.py) --------------------------------
+
+    async def temporal_entity(self, entity_id: str) -> TemporalEntityRecord | None:
+        row = await self._conn.fetchrow(
+            "SELECT id, types, scopes, created_at, modified_at, deleted_at"
+            " FROM temporal_entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
+            self._tenant,
+            entity_id,
+        )
+        return None if row is None else history.entity_record(row)
+
+    async def add_history(self, marks: Sequence[EntityMark], rows: Sequence[HistoryRow]) -> None:
+        await history.record(self._conn, self._tenant, marks, rows)
+
+    async def delete_history(self, entity_id: str) -> bool:
+        await self._conn.execute(
+            "DELETE FROM attribute_instances WHERE tenant = $1 AND entity_id = $2",
+            self._tenant,
+            entity_id,
+        )
+        status = await self._conn.execute(
+            "DELETE FROM temporal_entities WHERE tenant = $1 AND id = $2", self._tenant, entity_id
+        )
+        return bool(status != "DELETE 0")
+
+    async def delete_attribute_history(
+        self, entity_id: str, attr: str, dataset_id: str | None
+    ) -> int:
+        sql = "DELETE FROM attribute_instances WHERE tenant = $1 AND entity_id = $2 AND attr = $3"
+        args: list[Any] = [self._tenant, entity_id, attr]
+        if dataset_id is not None:
+            sql += " AND dataset_id = $4"
+            args.append(dataset_id)
+        status = await self._conn.execute(sql, *args)
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def find_instance(self, entity_id: str, attr: str, number: int) -> tuple[str, int] | None:
+        row = await self._conn.fetchrow(
+            "SELECT dataset_id, created_at FROM attribute_instances WHERE tenant = $1"
+            " AND entity_id = $2 AND attr = $3 AND instance = $4 FOR UPDATE",
+            self._tenant,
+            entity_id,
+            attr,
+            number,
+        )
+        return None if row is None else (row[0], row[1])
+
+    async def replace_instance(self, number: int, row: HistoryRow) -> None:
+        columns = [column[0] for column in history.row_columns([row])]
+        await self._conn.execute(
+            "UPDATE attribute_instances SET dataset_id = $3, observed_at = $4,"
+            " modified_at = $5, deleted_at = $6, num = $7, str = $8, val = $9, doc = $10"
+            " WHERE tenant = $1 AND instance = $2",
+            self._tenant,
+            number,
+            columns[2],
+            columns[3],
+            columns[5],
+            columns[6],
+            columns[7],
+            columns[8],
+            columns[9],
+            columns[10],
+        )
+
+    async def delete_instance(self, entity_id: str, attr: str, number: int) -> bool:
+        status = await self._conn.execute(
+            "DELETE FROM attribute_instances WHERE tenant = $1 AND entity_id = $2"
+            " AND attr = $3 AND instance = $4",
+            self._tenant,
+            entity_id,
+            attr,
+            number,
+        )
+        return bool(status != "DELETE 0")
+
 
 class PostgresStore:
     """The production store: PostgreSQL 15 + PostGIS 3 through an asyncpg pool."""
@@ -245,6 +344,19 @@ class PostgresStore:
         self._outbox_signal = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
         self._feed_waiters: set[asyncio.Event] = set()
+        self.record_history = True
+        self._partitions: set[str] = set()  # instance partitions known to exist
+
+    async def _ensure_partitions(self) -> None:
+        """The partitions this month's (and, near its end, next month's) instances go to.
+        Checked against a set: the statement runs when the month changes."""
+        now = datetime.now(UTC)
+        for moment in (now, now + timedelta(days=2)):
+            name, _, _ = history.month_bounds(moment)
+            if name not in self._partitions:
+                async with self.pool.acquire() as conn:
+                    await history.ensure_partition(conn, moment)
+                self._partitions.add(name)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -354,12 +466,15 @@ class PostgresStore:
 
     @asynccontextmanager
     async def transaction(self, tenant: str) -> AsyncIterator[PostgresUnitOfWork]:
+        await self._ensure_partitions()
         async with self.pool.acquire() as conn:
             uow = PostgresUnitOfWork(conn, tenant)
             async with conn.transaction():
                 yield uow
                 if self.commit_hook is not None and uow.events:
                     await self.commit_hook.before_commit(tenant, uow)
+                if self.record_history and uow.events:
+                    await history.record(conn, tenant, *history_of(uow.events, now_iso()))
                 if tenant not in self._known_tenants:
                     await conn.execute(
                         "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", tenant
@@ -381,6 +496,13 @@ class PostgresStore:
             if tenant not in self._known_tenants
             else ""
         )
+        history_args: list[Any] = []
+        history_cte = ""
+        if self.record_history:
+            await self._ensure_partitions()
+            _, rows = creation(entity, entity["createdAt"])
+            history_args = history.row_columns(rows)
+            history_cte = _CREATE_HISTORY
         scope = entity.get("scope")
         outcome = await self._fetchval(
             "WITH v AS (SELECT coalesce(max(version), 0) AS version FROM subscription_versions"
@@ -390,7 +512,8 @@ class PostgresStore:
             " modified_at, doc, value_strings, value_numbers)"
             " SELECT $1, $2, $3::text[], $4::text[], $5, $6, $7, $9::bigint[], $10 FROM v"
             " WHERE v.version = $8 ON CONFLICT (tenant, id) DO NOTHING RETURNING 1)"
-            " SELECT CASE WHEN (SELECT version FROM v) <> $8 THEN 'stale'"
+            + history_cte
+            + " SELECT CASE WHEN (SELECT version FROM v) <> $8 THEN 'stale'"
             " WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' ELSE 'exists' END",
             tenant,
             entity["id"],
@@ -401,6 +524,7 @@ class PostgresStore:
             entity,
             quiet,
             *_value_columns(tenant, entity),
+            *history_args,
         )
         if outcome == "stale":
             return await self._create_in_transaction(tenant, entity, event)
@@ -460,6 +584,114 @@ class PostgresStore:
             raise BadRequestData(f"The query cannot be evaluated: {exc}") from exc
         more = len(rows) > query.limit
         return QueryResult([row[0] for row in rows[: query.limit]], total, more)
+
+    # --- temporal evolution (clauses 5.7.3, 5.7.4), storage/sql/temporal_sql.py -----------
+
+    def _temporal_dialect(self, tenant: str) -> PostgresTemporalDialect:
+        params = Params("postgres")
+        return PostgresTemporalDialect(params, params.add(tenant), tenant)
+
+    async def _read_rows(self, sql: str, values: Sequence[Any]) -> list[asyncpg.Record]:
+        try:
+            rows: list[asyncpg.Record] = await self.pool.fetch(sql, *values)
+        except asyncpg.DataError as exc:
+            raise BadRequestData(f"The query cannot be evaluated: {exc}") from exc
+        return rows
+
+    async def temporal_entity(self, tenant: str, entity_id: str) -> TemporalEntityRecord | None:
+        dialect = self._temporal_dialect(tenant)
+        sql = temporal_sql.entity_by_id(entity_id, dialect)
+        rows = await self._read_rows(sql, dialect.params.values)
+        return history.entity_record(rows[0]) if rows else None
+
+    async def temporal_page(
+        self, tenant: str, query: EntityQuery, tq: TemporalQuery, *, count: bool = False
+    ) -> tuple[list[TemporalEntityRecord], int | None, bool]:
+        dialect = self._temporal_dialect(tenant)
+        page, counting, counted = temporal_sql.entity_page(query, tq, dialect)
+        values = dialect.params.values
+        rows = await self._read_rows(page, values) if query.limit > 0 else []
+        total = None
+        if count:
+            total = (await self._read_rows(counting, values[:counted]))[0][0]
+        records = [history.entity_record(row) for row in rows[: query.limit]]
+        return records, total, len(rows) > query.limit
+
+    async def temporal_instances(
+        self,
+        tenant: str,
+        entity_ids: Sequence[str],
+        attrs: frozenset[str] | None,
+        datasets: frozenset[str] | None,
+        tq: TemporalQuery,
+        per_attribute: int,
+    ) -> list[TemporalInstance]:
+        if not entity_ids:
+            return []
+        dialect = self._temporal_dialect(tenant)
+        sql = temporal_sql.instances(entity_ids, attrs, datasets, tq, per_attribute, dialect)
+        rows = await self._read_rows(sql, dialect.params.values)
+        return [history.instance_of(row) for row in rows]
+
+    async def temporal_span(
+        self,
+        tenant: str,
+        entity_ids: Sequence[str],
+        attrs: frozenset[str] | None,
+        tq: TemporalQuery,
+    ) -> tuple[int | None, int | None]:
+        dialect = self._temporal_dialect(tenant)
+        sql = temporal_sql.time_span(entity_ids, attrs, tq, dialect)
+        row = (await self._read_rows(sql, dialect.params.values))[0]
+        return row[0], row[1]
+
+    async def temporal_aggregates(
+        self,
+        tenant: str,
+        entity_ids: Sequence[str],
+        attrs: frozenset[str] | None,
+        datasets: frozenset[str] | None,
+        tq: TemporalQuery,
+        origin: int | None,
+        period_micros: int | None,
+        bounds: Sequence[int] | None,
+    ) -> list[AggregateRow]:
+        if not entity_ids:
+            return []
+        dialect = self._temporal_dialect(tenant)
+        sql = temporal_sql.aggregates(
+            entity_ids, attrs, datasets, tq, origin, period_micros, bounds, dialect, KIND
+        )
+        rows = await self._read_rows(sql, dialect.params.values)
+        return [AggregateRow(*row) for row in rows]
+
+    async def history_tenants(self) -> list[str]:
+        rows = await self.pool.fetch("SELECT DISTINCT tenant FROM temporal_entities")
+        return [row[0] for row in rows]
+
+    async def prune_history(self, tenant: str, before: int) -> int:
+        removed = 0
+        while True:
+            status = await self.pool.execute(
+                "WITH doomed AS (SELECT tableoid, ctid FROM attribute_instances"
+                " WHERE tenant = $1 AND created_at < $2 LIMIT $3)"
+                " DELETE FROM attribute_instances a USING doomed d"
+                " WHERE a.tableoid = d.tableoid AND a.ctid = d.ctid",
+                tenant,
+                before,
+                history.PRUNE_BATCH,
+            )
+            taken = int(status.rsplit(" ", 1)[-1])
+            removed += taken
+            if taken < history.PRUNE_BATCH:
+                return removed
+
+    async def drop_history_before(self, before: int) -> int:
+        async with self.pool.acquire() as conn:
+            dropped = await history.drop_partitions_before(conn, before)
+        if dropped:
+            self._partitions.clear()  # made again by the next write that needs one
+        return dropped
 
     # --- @context registry -------------------------------------------------------------
 

@@ -107,21 +107,28 @@ class SqliteDialect:
     def geo_candidates(self, geo: GeoQuery) -> str | None:
         return None  # geo() drives through its IN list of cell-index candidates
 
-    def geo(self, geo: GeoQuery) -> str:
-        attr = self.params.add(geo.geoproperty)
+    def geo_match(self, geo: GeoQuery, geojson: str) -> str:
+        """The exact test of the GeoJSON text ``geojson`` against the geoQ (shapely)."""
         query = self.params.add(orjson.dumps(geo.geometry).decode())
         relation = self.params.add(geo.georel)
         distance = self.params.add(
             geo.max_distance if geo.max_distance is not None else geo.min_distance
         )
         which = self.params.add("max" if geo.max_distance is not None else "min")
-        check = f"cityhub_geo_match({relation}, g.geojson, {query}, {distance}, {which})"
+        return f"cityhub_geo_match({relation}, {geojson}, {query}, {distance}, {which})"
+
+    def geo(self, geo: GeoQuery) -> str:
+        attr = self.params.add(geo.geoproperty)
+        check = self.geo_match(geo, "g.geojson")
         if geo.georel == "near" and geo.geometry.get("type") == "Point":
             # A point GeoProperty (its box is a point) near a point: the great-circle distance
             # from the stored box, without parsing GeoJSON into shapely (~2 µs, not ~80).
             position: list[float] = geo.geometry["coordinates"]  # type: ignore[assignment]
             lon, lat = (self.params.add(float(c)) for c in position[:2])
             compare = "<=" if geo.max_distance is not None else ">="
+            distance = self.params.add(
+                geo.max_distance if geo.max_distance is not None else geo.min_distance
+            )
             check = (
                 "(CASE WHEN g.minx = g.maxx AND g.miny = g.maxy"
                 f" THEN cityhub_point_distance(g.minx, g.miny, {lon}, {lat}) {compare} {distance}"

@@ -1,0 +1,427 @@
+"""The temporal API: ``/temporal/entities`` and ``/temporal/entityOperations/query``
+(clauses 5.6.11-5.6.16 provision, 5.7.3-5.7.4 consumption).
+
+Parameters become a ``TemporalQuery`` (and an ``Aggregation``) here; the services read the
+store; model/temporal_representation.py renders normalized, ``temporalValues`` or
+``aggregatedValues`` answers. A partial answer (more instances than the hub's instance
+limit) is ``206`` with ``Content-Range`` (clause 6.3.10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cityhub.api.common import (
+    hub_of,
+    json_input,
+    read_context,
+    tenant_headers,
+    tenant_of,
+    termmap_for,
+)
+from cityhub.api.entities import EntityRoute
+from cityhub.api.negotiation import JSON, JSON_LD, empty_response, json_response, negotiate
+from cityhub.api.params import flag, list_param, options, page_links
+from cityhub.api.queries import _attrs, _id_pattern, _ids, _list, _page, _selector, _text
+from cityhub.errors import BadRequestData
+from cityhub.jsonld.termmap import TermMap
+from cityhub.model.representation import NORMALIZED, RenderOptions, parse_lang
+from cityhub.model.temporal_representation import (
+    AGGREGATED_VALUES,
+    TEMPORAL_VALUES,
+    entity_head,
+    render_aggregated,
+    render_normalized,
+    render_simplified,
+)
+from cityhub.model.values import require_uri
+from cityhub.query.ast import EntityQuery
+from cityhub.query.geo import geo_query_from_json, parse_geo_query
+from cityhub.query.q import parse_q
+from cityhub.query.resolve import resolve_geo, resolve_q, resolve_types
+from cityhub.query.scope import parse_scope_query
+from cityhub.query.temporal import (
+    Aggregation,
+    TemporalQuery,
+    parse_aggregation,
+    parse_temporal_query,
+)
+from cityhub.query.types import parse_type_expression
+from cityhub.services.temporal import TemporalAnswer
+
+_MEDIA = (JSON, JSON_LD)
+_FORMS = {
+    NORMALIZED: NORMALIZED,
+    TEMPORAL_VALUES: TEMPORAL_VALUES,
+    "simplified": TEMPORAL_VALUES,
+    "keyValues": TEMPORAL_VALUES,
+    AGGREGATED_VALUES: AGGREGATED_VALUES,
+}
+_OPTIONS = {*_FORMS, "sysAttrs"}
+_SELECTING = ("type", "id", "idPattern", "attrs", "q", "georel", "scopeQ")
+
+
+def _temporal_path(entity_id: str) -> str:
+    return f"/ngsi-ld/v1/temporal/entities/{quote(entity_id, safe=':')}"
+
+
+class Shape:
+    """How an answer is rendered: its form, sysAttrs, lang, datasets and aggregation."""
+
+    def __init__(
+        self,
+        form: str,
+        sys_attrs: bool,
+        lang: tuple[tuple[str, float], ...] | None,
+        datasets: frozenset[str] | None,
+        aggregation: Aggregation | None,
+    ) -> None:
+        self.form = form
+        self.render = RenderOptions(sys_attrs=sys_attrs, lang=lang)
+        self.datasets = datasets
+        self.aggregation = aggregation
+
+
+def _shape(request: Request, methods: list[str] | None = None, lang: str | None = None) -> Shape:
+    chosen = options(request, _OPTIONS)
+    forms = {_FORMS[o] for o in chosen if o in _FORMS}
+    fmt = request.query_params.get("format")
+    if fmt is not None:
+        if fmt not in _FORMS:
+            raise BadRequestData(
+                f"format must be normalized, temporalValues or aggregatedValues, got {fmt!r}"
+            )
+        forms = {_FORMS[fmt]}
+    if len(forms) > 1:
+        raise BadRequestData("Only one of temporalValues and aggregatedValues can be asked")
+    form = forms.pop() if forms else NORMALIZED
+    aggregation = None
+    if form == AGGREGATED_VALUES:
+        aggregation = parse_aggregation(
+            methods if methods is not None else list_param(request, "aggrMethods"),
+            request.query_params.get("aggrPeriodDuration"),
+        )
+    lang_raw = lang if lang is not None else request.query_params.get("lang")
+    parsed_lang = parse_lang(lang_raw) if lang_raw else None
+    if lang_raw is not None and not parsed_lang:
+        raise BadRequestData("lang must name at least one language")
+    datasets = list_param(request, "datasetId")
+    return Shape(
+        form,
+        "sysAttrs" in chosen,
+        parsed_lang,
+        frozenset("" if d == "@none" else require_uri(d, "datasetId") for d in datasets)
+        if datasets is not None
+        else None,
+        aggregation,
+    )
+
+
+def _temporal_params(request: Request, *, required: bool) -> TemporalQuery:
+    params = request.query_params
+    return parse_temporal_query(
+        params.get("timerel"),
+        params.get("timeAt"),
+        params.get("endTimeAt"),
+        params.get("timeproperty"),
+        params.get("lastN"),
+        required=required,
+    )
+
+
+def _render(
+    answer: TemporalAnswer, tm: TermMap, tq: TemporalQuery, shape: Shape
+) -> list[dict[str, Any]]:
+    out = []
+    for record in answer.entities:
+        item = entity_head(record, tm, shape.render)
+        entity_id = record.entity_id
+        if shape.aggregation is not None:
+            rows = answer.aggregates.get(entity_id, [])
+            periods = answer.periods.get(entity_id)
+            if rows and periods is not None:
+                item.update(render_aggregated(rows, tm, shape.aggregation, periods))
+        elif shape.form == TEMPORAL_VALUES:
+            item.update(render_simplified(answer.instances.get(entity_id, []), tm, shape.render))
+        else:
+            instances = answer.instances.get(entity_id, [])
+            item.update(render_normalized(instances, tm, shape.render, tq))
+        out.append(item)
+    return out
+
+
+def _respond(
+    request: Request,
+    body: Any,
+    media: str,
+    context: Any,
+    answer: TemporalAnswer,
+    extra: dict[str, str] | None = None,
+) -> Response:
+    headers = tenant_headers(tenant_of(request))
+    if extra:
+        headers.update(extra)
+    status = 200
+    if answer.content_range is not None:
+        headers["Content-Range"] = answer.content_range
+        status = 206
+    return json_response(
+        body,
+        status=status,
+        media=media,
+        context=context,
+        context_url=context if isinstance(context, str) else None,
+        headers=headers,
+    )
+
+
+# --- consumption -----------------------------------------------------------------------
+
+
+async def retrieve_temporal(request: Request) -> Response:
+    """GET /temporal/entities/{entityId} — Retrieve Temporal Evolution of an Entity (5.7.3)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    media = negotiate(request, _MEDIA)
+    ctx, tm = await read_context(request)
+    entity_id = require_uri(request.path_params["entity_id"], "Entity id")
+    tq = _temporal_params(request, required=False)
+    shape = _shape(request)
+    attrs = list_param(request, "attrs")
+    wanted = _attrs(attrs, tm) if attrs is not None else None
+    flag(request, "local")
+    answer = await hub.temporal.retrieve(
+        tenant, entity_id, tq, wanted, shape.datasets, shape.aggregation
+    )
+    (body,) = _render(answer, tm, tq, shape)
+    return _respond(request, body, media, ctx.value, answer)
+
+
+async def query_temporal(request: Request) -> Response:
+    """GET /temporal/entities — Query Temporal Evolution of Entities (5.7.4)."""
+    media = negotiate(request, _MEDIA)
+    ctx, tm = await read_context(request)
+    params = request.query_params
+    tq = _temporal_params(request, required=True)
+    if not any(name in params for name in _SELECTING):
+        raise BadRequestData(
+            "Query Temporal Evolution of Entities needs at least one of type, id, idPattern,"
+            " attrs, q, geoQ, scopeQ"
+        )
+    type_text = params.get("type")
+    ids = list_param(request, "id")
+    attrs = list_param(request, "attrs")
+    q_text = params.get("q")
+    scope_text = params.get("scopeQ")
+    geo = parse_geo_query(
+        params.get("georel"),
+        params.get("geometry"),
+        params.get("coordinates"),
+        params.get("geoproperty"),
+    )
+    limit, offset = _page(request)
+    query = EntityQuery(
+        types=resolve_types(parse_type_expression(type_text), tm)
+        if type_text is not None
+        else None,
+        ids=_ids(ids) if ids is not None else None,
+        id_pattern=_id_pattern(params["idPattern"]) if "idPattern" in params else None,
+        attrs=_attrs(attrs, tm) if attrs is not None else None,
+        q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
+        geo=resolve_geo(geo, tm) if geo is not None else None,
+        scope=parse_scope_query(scope_text) if scope_text is not None else None,
+        limit=limit,
+        offset=offset,
+    )
+    return await _answer(request, media, ctx.value, tm, query, tq, _shape(request))
+
+
+async def query_temporal_batch(request: Request) -> Response:
+    """POST /temporal/entityOperations/query — Query Temporal Evolution of Entities with a
+    Query body (5.7.4, 5.2.23): the temporal query in its ``temporalQ`` member."""
+    media = negotiate(request, _MEDIA)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    body = data.body
+    if not isinstance(body, dict):
+        raise BadRequestData("The body must be a Query object")
+    if body.get("type") != "Query":
+        raise BadRequestData('A Query object needs "type": "Query"')
+    temporal = body.get("temporalQ")
+    if not isinstance(temporal, dict):
+        raise BadRequestData("A temporal Query needs a temporalQ object")
+    tq = parse_temporal_query(
+        _text(temporal, "timerel"),
+        _text(temporal, "timeAt"),
+        _text(temporal, "endTimeAt"),
+        _text(temporal, "timeproperty"),
+        temporal.get("lastN", request.query_params.get("lastN")),
+        required=True,
+    )
+    selectors = None
+    if "entities" in body:
+        selectors = tuple(_selector(item, tm) for item in _list(body["entities"], "entities"))
+    attrs = _list(body["attrs"], "attrs") if "attrs" in body else None
+    q_text = _text(body, "q")
+    scope_text = _text(body, "scopeQ")
+    geo = geo_query_from_json(body["geoQ"]) if "geoQ" in body else None
+    if not (selectors or attrs or q_text or scope_text or geo):
+        raise BadRequestData("A Query needs at least one of entities, attrs, q, geoQ, scopeQ")
+    limit, offset = _page(request)
+    query = EntityQuery(
+        selectors=selectors,
+        attrs=_attrs(attrs, tm) if attrs is not None else None,
+        q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
+        geo=resolve_geo(geo, tm) if geo is not None else None,
+        scope=parse_scope_query(scope_text) if scope_text is not None else None,
+        limit=limit,
+        offset=offset,
+    )
+    methods = body.get("aggrMethods")
+    if isinstance(methods, str):
+        methods = [m.strip() for m in methods.split(",")]
+    elif methods is not None and not (
+        isinstance(methods, list) and all(isinstance(m, str) for m in methods)
+    ):
+        raise BadRequestData("aggrMethods must be an array of method names")
+    shape = _shape(request, methods, _text(body, "lang"))
+    if shape.aggregation is not None and "aggrPeriodDuration" in body:
+        duration = _text(body, "aggrPeriodDuration")
+        shape.aggregation = parse_aggregation(list(shape.aggregation.methods), duration)
+    return await _answer(request, media, data.context.value, tm, query, tq, shape)
+
+
+async def _answer(
+    request: Request,
+    media: str,
+    context: Any,
+    tm: TermMap,
+    query: EntityQuery,
+    tq: TemporalQuery,
+    shape: Shape,
+) -> Response:
+    hub, tenant = hub_of(request), tenant_of(request)
+    count = flag(request, "count")
+    flag(request, "local")
+    answer = await hub.temporal.query(
+        tenant, query, tq, shape.datasets, shape.aggregation, count=count
+    )
+    body = _render(answer, tm, tq, shape)
+    extra: dict[str, str] = {}
+    if answer.total is not None:
+        extra["NGSILD-Results-Count"] = str(answer.total)
+    links = page_links(request, query.limit, query.offset, answer.more, media)
+    if links:
+        extra["Link"] = links
+    return _respond(request, body, media, context, answer, extra)
+
+
+# --- provision -------------------------------------------------------------------------
+
+
+def _body(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if k != "@context"}
+    return data
+
+
+async def upsert_temporal(request: Request) -> Response:
+    """POST /temporal/entities — Create or Update Temporal Representation (5.6.11): 201
+    with Location when the temporal evolution is new, else 204."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    entity_id, created = await hub.temporal_provision.upsert_temporal(tenant, _body(data.body), tm)
+    headers = tenant_headers(tenant)
+    if created:
+        headers["Location"] = _temporal_path(entity_id)
+        return empty_response(201, headers)
+    return empty_response(204, headers)
+
+
+async def append_temporal_attributes(request: Request) -> Response:
+    """POST /temporal/entities/{entityId}/attrs — Add Attributes to Temporal Representation
+    of an Entity (5.6.12)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    await hub.temporal_provision.append_attributes(
+        tenant, request.path_params["entity_id"], _body(data.body), tm
+    )
+    return empty_response(204, tenant_headers(tenant))
+
+
+async def delete_temporal_attribute(request: Request) -> Response:
+    """DELETE /temporal/entities/{entityId}/attrs/{attrId} (5.6.13)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    _, tm = await read_context(request)
+    delete_all = flag(request, "deleteAll")
+    dataset_id = request.query_params.get("datasetId")
+    if delete_all and dataset_id is not None:
+        raise BadRequestData("deleteAll and datasetId cannot be used together")
+    await hub.temporal_provision.delete_attribute(
+        tenant,
+        request.path_params["entity_id"],
+        request.path_params["attr_id"],
+        tm,
+        dataset_id=dataset_id,
+        delete_all=delete_all,
+    )
+    return empty_response(204, tenant_headers(tenant))
+
+
+async def modify_temporal_instance(request: Request) -> Response:
+    """PATCH /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (5.6.14)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    data = await json_input(request)
+    tm = await termmap_for(request, data.context.value)
+    await hub.temporal_provision.modify_instance(
+        tenant,
+        request.path_params["entity_id"],
+        request.path_params["attr_id"],
+        request.path_params["instance_id"],
+        _body(data.body),
+        tm,
+    )
+    return empty_response(204, tenant_headers(tenant))
+
+
+async def delete_temporal_instance(request: Request) -> Response:
+    """DELETE /temporal/entities/{entityId}/attrs/{attrId}/{instanceId} (5.6.15)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    _, tm = await read_context(request)
+    await hub.temporal_provision.delete_instance(
+        tenant,
+        request.path_params["entity_id"],
+        request.path_params["attr_id"],
+        request.path_params["instance_id"],
+        tm,
+    )
+    return empty_response(204, tenant_headers(tenant))
+
+
+async def delete_temporal(request: Request) -> Response:
+    """DELETE /temporal/entities/{entityId} — Delete Temporal Representation (5.6.16)."""
+    hub, tenant = hub_of(request), tenant_of(request)
+    await hub.temporal_provision.delete_temporal(tenant, request.path_params["entity_id"])
+    return empty_response(204, tenant_headers(tenant))
+
+
+def routes() -> list[Route]:
+    entity = "/temporal/entities/{entity_id}"
+    attr = entity + "/attrs/{attr_id}"
+    return [
+        Route("/temporal/entities", query_temporal, methods=["GET"]),
+        Route("/temporal/entities", upsert_temporal, methods=["POST"]),
+        Route("/temporal/entityOperations/query", query_temporal_batch, methods=["POST"]),
+        EntityRoute(entity, retrieve_temporal, methods=["GET"]),
+        EntityRoute(entity, delete_temporal, methods=["DELETE"]),
+        EntityRoute(entity + "/attrs", append_temporal_attributes, methods=["POST"]),
+        EntityRoute(attr, delete_temporal_attribute, methods=["DELETE"]),
+        EntityRoute(attr + "/{instance_id}", modify_temporal_instance, methods=["PATCH"]),
+        EntityRoute(attr + "/{instance_id}", delete_temporal_instance, methods=["DELETE"]),
+    ]

@@ -1,0 +1,40 @@
+-- Temporal evolution of entities (clauses 4.5.6-4.5.8): every attribute instance a change
+-- recorded (model/history.py), written in the transaction of the change. Times are
+-- microseconds since 1970-01-01T00:00Z, as on SQLite, so both stores share one SQL for
+-- filters, ordering and aggregation buckets (storage/sql/temporal_sql.py). The instances
+-- table is partitioned by month of recording (created_at): retention drops whole months
+-- where it can, and each partition's indexes stay the size of a month. The store creates
+-- each month's partition ahead of time (storage/postgres/history.py); rows recorded at any
+-- other time (a clock far off, imported data) land in the default partition.
+CREATE TABLE temporal_entities (
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    types TEXT[] NOT NULL,
+    scopes TEXT[],
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    deleted_at TEXT,
+    PRIMARY KEY (tenant, id)
+);
+
+CREATE SEQUENCE attribute_instance_numbers;
+CREATE TABLE attribute_instances (
+    instance BIGINT NOT NULL DEFAULT nextval('attribute_instance_numbers'),
+    tenant TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    attr TEXT NOT NULL,
+    dataset_id TEXT NOT NULL,       -- '' for the default instance
+    observed_at BIGINT,
+    created_at BIGINT NOT NULL,
+    modified_at BIGINT NOT NULL,
+    deleted_at BIGINT,
+    num DOUBLE PRECISION,           -- model/history.py aggregable(): number, boolean, length
+    str TEXT,                       -- a string value (lexicographic min/max)
+    val TEXT NOT NULL,              -- the value's canonical JSON (distinctCount)
+    doc JSONB NOT NULL              -- the instance without its system members
+) PARTITION BY RANGE (created_at);
+ALTER SEQUENCE attribute_instance_numbers OWNED BY attribute_instances.instance;
+CREATE INDEX attribute_instances_observed
+    ON attribute_instances (tenant, entity_id, attr, observed_at) INCLUDE (dataset_id, num);
+CREATE INDEX attribute_instances_created ON attribute_instances (tenant, created_at);
+CREATE TABLE attribute_instances_default PARTITION OF attribute_instances DEFAULT;
