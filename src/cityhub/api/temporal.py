@@ -139,8 +139,10 @@ def _render(
 ) -> list[dict[str, Any]]:
     out = []
     for record in answer.entities:
-        item = entity_head(record, tm, shape.render)
         entity_id = record.entity_id
+        shown = answer.instances.get(entity_id)
+        newest = max((i.modified_at for i in shown), default=None) if shown else None
+        item = entity_head(record, tm, shape.render, newest)
         if shape.aggregation is not None:
             rows = answer.aggregates.get(entity_id, [])
             periods = answer.periods.get(entity_id)

@@ -187,12 +187,6 @@ def tombstone(entity_id: str, attr: str, instance: Instance, when: str) -> Histo
     )
 
 
-def _attributes(entity: Entity | None) -> dict[str, list[Instance]]:
-    if entity is None:
-        return {}
-    return {key: value for key, value in entity.items() if ":" in key}
-
-
 def changed_rows(
     before: Entity | None, after: Entity | None, now: str, entity_id: str | None = None
 ) -> list[HistoryRow]:
@@ -205,10 +199,24 @@ def changed_rows(
     if before is None and after is None:
         return []
     entity_id = entity_id or (after or before or {})["id"]
-    old = _attributes(before)
+    old = before or {}
     rows: list[HistoryRow] = []
-    for attr, instances in _attributes(after).items():
-        previous = {inst.get("datasetId"): inst for inst in old.get(attr, ())}
+    for attr, instances in (after or {}).items():
+        if ":" not in attr:
+            continue
+        prior_list = old.get(attr)
+        if (
+            prior_list is not None
+            and len(instances) == 1
+            and len(prior_list) == 1
+            and instances[0].get("datasetId") == prior_list[0].get("datasetId")
+        ):
+            # The usual shape, one instance before and after: compare without a lookup table.
+            instance = instances[0]
+            if prior_list[0].get("modifiedAt") != instance.get("modifiedAt"):
+                rows.append(row_of(entity_id, attr, instance, instance.get("modifiedAt") or now))
+            continue
+        previous = {inst.get("datasetId"): inst for inst in prior_list or ()}
         for instance in instances:
             prior = previous.pop(instance.get("datasetId"), None)
             if prior is None or prior.get("modifiedAt") != instance.get("modifiedAt"):
@@ -216,9 +224,9 @@ def changed_rows(
                 rows.append(row_of(entity_id, attr, instance, recorded))
         for gone in previous.values():
             rows.append(tombstone(entity_id, attr, gone, now))
-    for attr, instances in old.items():
-        if after is None or attr not in after:
-            rows.extend(tombstone(entity_id, attr, inst, now) for inst in instances)
+    for attr, gone_instances in old.items():
+        if ":" in attr and (after is None or attr not in after):
+            rows.extend(tombstone(entity_id, attr, inst, now) for inst in gone_instances)
     return rows
 
 
@@ -233,6 +241,20 @@ def mark_of(event: ChangeEvent, now: str) -> EntityMark:
         created_at=state.get("createdAt") or now,
         modified_at=(event.after or {}).get("modifiedAt") or now,
         deleted_at=now if event.after is None else None,
+    )
+
+
+def record_changes(event: ChangeEvent) -> bool:
+    """Whether the change moves the temporal entity record: a creation, a deletion, new
+    types or a new scope. Attribute updates leave it alone (the record exists from the
+    entity's creation, or from the migration for entities stored before), which saves a
+    write per change of the most common kind."""
+    before, after = event.before, event.after
+    return (
+        before is None
+        or after is None
+        or before.get("type") != after.get("type")
+        or before.get("scope") != after.get("scope")
     )
 
 
@@ -252,6 +274,7 @@ def history_of(
     for event in events:
         if not event.historic or (event.before is None and event.after is None):
             continue
-        marks[event.entity_id] = mark_of(event, now)
+        if record_changes(event):
+            marks[event.entity_id] = mark_of(event, now)
         rows.extend(changed_rows(event.before, event.after, now, event.entity_id))
     return list(marks.values()), rows

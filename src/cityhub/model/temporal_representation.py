@@ -17,7 +17,7 @@ from cityhub.jsonld.termmap import TermMap
 from cityhub.model.attributes import ATTRIBUTE_TYPES
 from cityhub.model.history import AggregateRow, TemporalEntityRecord, TemporalInstance, instance_id
 from cityhub.model.representation import NORMALIZED, RenderOptions, render_instance, simple_value
-from cityhub.query.temporal import Aggregation, TemporalQuery, format_micros
+from cityhub.query.temporal import Aggregation, TemporalQuery, format_micros, stored_micros
 
 TEMPORAL_VALUES = "temporalValues"
 AGGREGATED_VALUES = "aggregatedValues"
@@ -59,9 +59,15 @@ class Periods:
 
 
 def entity_head(
-    record: TemporalEntityRecord, tm: TermMap, options: RenderOptions
+    record: TemporalEntityRecord,
+    tm: TermMap,
+    options: RenderOptions,
+    newest_change: int | None = None,
 ) -> dict[str, Any]:
-    """id, type, scope and (sysAttrs) createdAt/modifiedAt/deletedAt of a temporal entity."""
+    """id, type, scope and (sysAttrs) createdAt/modifiedAt/deletedAt of a temporal entity.
+
+    The record moves only with the entity's types, scope and deletion; ``newest_change``
+    (µs), the latest modifiedAt among the instances shown, is its modifiedAt when later."""
     out: dict[str, Any] = {}
     if options.keep_id:
         out["id"] = record.entity_id
@@ -73,6 +79,8 @@ def entity_head(
     if options.sys_attrs:
         out["createdAt"] = record.created_at
         out["modifiedAt"] = record.modified_at
+        if newest_change is not None and newest_change > stored_micros(record.modified_at):
+            out["modifiedAt"] = format_micros(newest_change)
         if record.deleted_at is not None:
             out["deletedAt"] = record.deleted_at
     return out

@@ -119,7 +119,9 @@ class TemporalService:
         """Retrieve Temporal Evolution of an Entity (5.7.3); ResourceNotFound when it has
         none, or none of ``attrs``."""
         await require_tenant(self.store, tenant)
-        record = await self.store.temporal_entity(tenant, entity_id)
+        record = await self.store.temporal_entity(tenant, entity_id) or await self._unrecorded(
+            tenant, entity_id
+        )
         if record is None:
             raise ResourceNotFound(f"Entity {entity_id} has no temporal evolution")
         answer = TemporalAnswer([record])
@@ -133,6 +135,26 @@ class TemporalService:
                     f"Entity {entity_id} has no temporal evolution of the attributes asked for"
                 )
         return answer
+
+    async def _unrecorded(self, tenant: str, entity_id: str) -> TemporalEntityRecord | None:
+        """The record of an entity whose instances were recorded without one: the record
+        moves only with creation, deletion, types and scope (model/history.py), so an entity
+        whose history was deleted (5.6.16), or created while recording was off, has none
+        until then. Its current state stands in."""
+        anytime = TemporalQuery(timeproperty="createdAt")
+        first, _ = await self.store.temporal_span(tenant, [entity_id], None, anytime)
+        current = None if first is None else await self.store.get_entity(tenant, entity_id)
+        if current is None:
+            return None
+        scopes = current.get("scope")
+        return TemporalEntityRecord(
+            entity_id,
+            list(current["type"]),
+            list(scopes) if scopes else None,
+            current["createdAt"],
+            current["modifiedAt"],
+            None,
+        )
 
     async def query(
         self,

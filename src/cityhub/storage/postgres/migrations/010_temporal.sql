@@ -38,3 +38,7 @@ CREATE INDEX attribute_instances_observed
     ON attribute_instances (tenant, entity_id, attr, observed_at) INCLUDE (dataset_id, num);
 CREATE INDEX attribute_instances_created ON attribute_instances (tenant, created_at);
 CREATE TABLE attribute_instances_default PARTITION OF attribute_instances DEFAULT;
+-- Entities stored before history began get their record; their instances start with their
+-- next change.
+INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at)
+    SELECT tenant, id, types, scopes, created_at, modified_at FROM entities;

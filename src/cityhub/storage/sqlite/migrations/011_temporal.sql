@@ -33,3 +33,7 @@ CREATE INDEX attribute_instances_observed
     ON attribute_instances (tenant, entity_id, attr, observed_at, dataset_id, num);
 -- Retention (oldest recorded first per tenant) and createdAt queries.
 CREATE INDEX attribute_instances_created ON attribute_instances (tenant, created_at);
+-- Entities stored before history began get their record; their instances start with their
+-- next change.
+INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at)
+    SELECT tenant, id, types, scopes, created_at, modified_at FROM entities;
