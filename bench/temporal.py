@@ -62,12 +62,10 @@ from bench.entities import (
 )
 from cityhub.query.ast import EntityQuery, TypeName
 from cityhub.query.temporal import TemporalQuery, micros_of
-from cityhub.storage.postgres.temporal_query_sql import KIND as PG_KIND
 from cityhub.storage.postgres.temporal_query_sql import PostgresTemporalDialect
 from cityhub.storage.sql import temporal_sql
 from cityhub.storage.sql.compiler import Params
 from cityhub.storage.sqlite.functions import register as register_sqlite_functions
-from cityhub.storage.sqlite.temporal_query_sql import KIND as SQLITE_KIND
 from cityhub.storage.sqlite.temporal_query_sql import SqliteTemporalDialect
 
 DEFAULT = "https://uri.etsi.org/ngsi-ld/default-context/"
@@ -193,12 +191,10 @@ def cases(entities: int, instances: int) -> list[Case]:
     def head(store: str, n: int) -> tuple[str, list[Any]]:
         return _statement(store, lambda d: temporal_sql.entity_by_id(entity_id(n), d))
 
-    def kind(store: str) -> str:
-        return SQLITE_KIND if store == "sqlite" else PG_KIND
-
     def count(expected: int) -> Callable[[Any], None]:
         def check(body: Any) -> None:
-            got = len(body[SPEED]) if isinstance(body[SPEED], list) else -1
+            found = body.get(SPEED, [])
+            got = len(found) if isinstance(found, list) else -1
             if got != expected:
                 raise AssertionError(f"expected {expected} instances, got {got}")
 
@@ -206,7 +202,7 @@ def cases(entities: int, instances: int) -> list[Case]:
 
     def periods(expected: int) -> Callable[[Any], None]:
         def check(body: Any) -> None:
-            got = len(body[SPEED]["avg"])
+            got = len(body.get(SPEED, {}).get("avg", []))
             if got != expected:
                 raise AssertionError(f"expected {expected} periods, got {got}")
 
@@ -261,7 +257,6 @@ def cases(entities: int, instances: int) -> list[Case]:
                         900_000_000,
                         None,
                         d,
-                        kind(s),
                     ),
                 ),
             ],
@@ -294,7 +289,6 @@ def cases(entities: int, instances: int) -> list[Case]:
                         None,
                         None,
                         d,
-                        kind(s),
                     ),
                 ),
             ],

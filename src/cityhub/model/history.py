@@ -20,8 +20,6 @@ from cityhub.model.attributes import ATTRIBUTE_TYPES, NGSI_NULL, Instance
 from cityhub.model.entity import Entity
 
 INSTANCE_PREFIX = "urn:ngsi-ld:Instance:"
-# Members kept in columns of their own, not in a recorded instance's document.
-_COLUMN_MEMBERS = ("createdAt", "modifiedAt", "deletedAt", "instanceId")
 
 
 @dataclass(slots=True)
@@ -42,7 +40,7 @@ class HistoryRow:
     deleted_at: str | None
     number: float | None
     text: str | None
-    value: str
+    value: str | None  # None for a number: distinctCount counts ``number`` then
     doc: dict[str, Any]
 
 
@@ -148,7 +146,13 @@ def row_of(
     kind = instance["type"]
     value = instance.get(ATTRIBUTE_TYPES.get(kind, "value"))
     number, text = aggregable(kind, value)
-    doc = {k: v for k, v in instance.items() if k not in _COLUMN_MEMBERS}
+    plain_number = type(value) is int or type(value) is float
+    # The instance as stored: readers take its system members from the row's columns.
+    doc = (
+        instance
+        if "instanceId" not in instance
+        else {k: v for k, v in instance.items() if k != "instanceId"}
+    )
     return HistoryRow(
         entity_id=entity_id,
         attr=attr,
@@ -159,7 +163,7 @@ def row_of(
         deleted_at=deleted_at,
         number=number,
         text=text,
-        value=orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode(),
+        value=None if plain_number else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode(),
         doc=doc,
     )
 

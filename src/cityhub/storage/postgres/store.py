@@ -43,7 +43,7 @@ from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.postgres import discovery, feed, history, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
 from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
-from cityhub.storage.postgres.temporal_query_sql import KIND, PostgresTemporalDialect
+from cityhub.storage.postgres.temporal_query_sql import PostgresTemporalDialect
 from cityhub.storage.sql import temporal_sql
 from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sql.value_index import value_keys
@@ -660,7 +660,7 @@ class PostgresStore:
             return []
         dialect = self._temporal_dialect(tenant)
         sql = temporal_sql.aggregates(
-            entity_ids, attrs, datasets, tq, origin, period_micros, bounds, dialect, KIND
+            entity_ids, attrs, datasets, tq, origin, period_micros, bounds, dialect
         )
         rows = await self._read_rows(sql, dialect.params.values)
         return [AggregateRow(*row) for row in rows]

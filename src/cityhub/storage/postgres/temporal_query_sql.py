@@ -16,6 +16,10 @@ KIND = "(a.doc ->> 'type')"
 
 
 class PostgresTemporalDialect(PostgresDialect):
+    kind_expr = KIND
+    # Numbers have no canonical JSON stored (model/history.py): they count by value.
+    distinct_expr = "coalesce(a.val, a.num::text)"
+
     def __init__(
         self,
         params: Params,

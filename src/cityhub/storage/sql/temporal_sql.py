@@ -43,6 +43,8 @@ class TemporalDialect(Protocol):
 
     params: Params
     tenant: str  # the tenant's placeholder
+    kind_expr: str  # an instance's attribute type, from ``a.doc``
+    distinct_expr: str  # what tells instance values apart (canonical JSON, or the number)
 
     def in_list(self, column: str, values: Sequence[str]) -> str:
         """``column`` is one of ``values``."""
@@ -193,12 +195,11 @@ def aggregates(
     period_micros: int | None,
     bounds: Sequence[int] | None,
     dialect: TemporalDialect,
-    kind_expr: str,
 ) -> str:
     """One row per entity, attribute, datasetId and period: the sums every aggregation
     method is computed from (clause 4.5.19). The period is ``floor((t - origin) / period)``
     for a fixed duration, the index among ``bounds`` for a calendar one, and 0 (the whole
-    range) for neither. ``kind_expr``: the instance's attribute type from ``a.doc``."""
+    range) for neither."""
     column = f"a.{TIME_COLUMNS[tq.timeproperty]}"
     params = dialect.params
     if bounds is not None:
@@ -218,11 +219,11 @@ def aggregates(
     where = _rows_condition(entity_ids, attrs, datasets, tq, dialect)
     return (
         f"SELECT a.entity_id, a.attr, a.dataset_id, {bucket} AS bucket, count(*) AS total,"
-        " count(DISTINCT a.val) AS distinct_values, count(a.num) AS numbers,"
+        f" count(DISTINCT {dialect.distinct_expr}) AS distinct_values, count(a.num) AS numbers,"
         " sum(a.num) AS number_sum, sum(a.num * a.num) AS number_sumsq,"
         " min(a.num) AS number_min, max(a.num) AS number_max, min(a.str) AS text_min,"
         f" max(a.str) AS text_max, min({column}) AS first_t, max({column}) AS last_t,"
-        f" min({kind_expr}) AS kinds"
+        f" min({dialect.kind_expr}) AS kinds"
         f" FROM attribute_instances a WHERE {where}"
         " GROUP BY a.entity_id, a.attr, a.dataset_id, bucket"
         " ORDER BY a.entity_id, a.attr, a.dataset_id, bucket"

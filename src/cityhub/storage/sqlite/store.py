@@ -45,7 +45,7 @@ from cityhub.storage.sqlite import discovery, feed, history, index_tables, outbo
 from cityhub.storage.sqlite import subscriptions as subscription_rows
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.query_sql import PAGE_COLUMN, SqliteDialect
-from cityhub.storage.sqlite.temporal_query_sql import KIND, SqliteTemporalDialect
+from cityhub.storage.sqlite.temporal_query_sql import SqliteTemporalDialect
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -829,7 +829,7 @@ class SqliteStore:
             return []
         dialect = self._temporal_dialect(tenant)
         sql = temporal_sql.aggregates(
-            entity_ids, attrs, datasets, tq, origin, period_micros, bounds, dialect, KIND
+            entity_ids, attrs, datasets, tq, origin, period_micros, bounds, dialect
         )
         rows = await self._read_rows(sql, dialect.params.values)
         return [AggregateRow(*row) for row in rows]

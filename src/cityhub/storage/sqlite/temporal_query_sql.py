@@ -18,6 +18,10 @@ KIND = "json_extract(a.doc, '$.type')"
 
 
 class SqliteTemporalDialect(SqliteDialect):
+    kind_expr = KIND
+    # Numbers have no canonical JSON stored (model/history.py): they count by value.
+    distinct_expr = "coalesce(a.val, a.num)"
+
     def __init__(
         self,
         tenant_param: str,

@@ -30,8 +30,8 @@ CREATE TABLE attribute_instances (
     deleted_at BIGINT,
     num DOUBLE PRECISION,           -- model/history.py aggregable(): number, boolean, length
     str TEXT,                       -- a string value (lexicographic min/max)
-    val TEXT NOT NULL,              -- the value's canonical JSON (distinctCount)
-    doc JSONB NOT NULL              -- the instance without its system members
+    val TEXT,                       -- the value's canonical JSON, unless a number (distinctCount)
+    doc JSONB NOT NULL              -- the instance (system members: the columns)
 ) PARTITION BY RANGE (created_at);
 ALTER SEQUENCE attribute_instance_numbers OWNED BY attribute_instances.instance;
 CREATE INDEX attribute_instances_observed

@@ -25,8 +25,8 @@ CREATE TABLE attribute_instances (
     deleted_at INTEGER,
     num REAL,                       -- model/history.py aggregable(): number, boolean, length
     str TEXT,                       -- a string value (lexicographic min/max)
-    val TEXT NOT NULL,              -- the value's canonical JSON (distinctCount)
-    doc TEXT NOT NULL               -- the instance without its system members
+    val TEXT,                       -- the value's canonical JSON, unless a number (distinctCount)
+    doc TEXT NOT NULL               -- the instance (system members: the columns)
 );
 -- Range scans per (entity, attribute) in time order, covering what aggregation reads.
 CREATE INDEX attribute_instances_observed
