@@ -89,9 +89,10 @@ async def store(
         await pg_store.pool.execute(
             "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types, subscriptions,"
             " subscription_versions, notification_outbox, notification_feed, temporal_entities,"
-            " attribute_instances"
+            " attribute_instances, temporal_series"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
+        pg_store.series.known.clear()  # and history series numbers
         yield pg_store
         return
     sqlite = SqliteStore(f"sqlite:///{tmp_path / 'hub.db'}", readers=2)

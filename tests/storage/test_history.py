@@ -180,3 +180,21 @@ def test_instance_number_reads_only_this_hubs_instance_ids() -> None:
     assert instance_number("urn:ngsi-ld:Instance:42") == 42
     assert instance_number("urn:ngsi-ld:Instance:x") is None
     assert instance_number("urn:uuid:1") is None
+
+
+async def test_series_made_by_a_rolled_back_transaction_are_not_remembered(store: Store) -> None:
+    doomed = flow("urn:ngsi-ld:T:8", 1.0, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000000Z")
+    with pytest.raises(RuntimeError):
+        async with store.transaction("") as uow:
+            await uow.insert([doomed])
+            uow.events.append(ChangeEvent("", CREATED, doomed["id"], None, doomed))
+            await uow.add_history([], changed_rows(None, doomed, "2026-01-01T00:00:00Z"))
+            raise RuntimeError("abort")
+    # Another entity takes the numbers the rolled-back series had; then the first comes.
+    other = flow("urn:ngsi-ld:T:9", 2.0, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000000Z")
+    for doc in (other, doomed):
+        async with store.transaction("") as uow:
+            await uow.insert([doc])
+            uow.events.append(ChangeEvent("", CREATED, doc["id"], None, doc))
+    assert sorted(await history(store, doomed["id"])) == [(NAME, "Gangnam-daero"), (SPEED, 1.0)]
+    assert sorted(await history(store, other["id"])) == [(NAME, "Gangnam-daero"), (SPEED, 2.0)]

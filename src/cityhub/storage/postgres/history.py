@@ -16,6 +16,7 @@ from cityhub.model.history import EntityMark, HistoryRow
 from cityhub.query.temporal import micros_of
 from cityhub.query.temporal import stored_micros as micros
 from cityhub.storage.base import TemporalEntityRecord, TemporalInstance
+from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
 
 PRUNE_BATCH = 10_000
 
@@ -27,12 +28,30 @@ UPSERT_ENTITIES = (
     " ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,"
     " modified_at = excluded.modified_at, deleted_at = excluded.deleted_at"
 )
-INSERT_INSTANCES = (
-    "INSERT INTO attribute_instances (tenant, entity_id, attr, dataset_id, observed_at,"
-    " created_at, modified_at, deleted_at, num, str, val, doc) SELECT $1, u.* FROM"
-    " unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],"
-    " $8::bigint[], $9::float8[], $10::text[], $11::text[], $12::jsonb[]) AS u"
+INSTANCE_COLUMNS = (
+    "dataset_id, observed_at, created_at, modified_at, deleted_at, num, str, val, doc"
 )
+_KINDS = ("text", "bigint", "bigint", "bigint", "bigint", "float8", "text", "text", "jsonb")
+INSERT_INSTANCES = (
+    f"INSERT INTO attribute_instances (series, {INSTANCE_COLUMNS})"
+    " SELECT * FROM unnest($1::bigint[], "
+    + ", ".join(f"${i + 2}::{kind}[]" for i, kind in enumerate(_KINDS))
+    + ")"
+)
+SERIES = (
+    "INSERT INTO temporal_series (tenant, entity_id, attr) SELECT $1, k.e, k.a"
+    " FROM unnest($2::text[], $3::text[]) AS k(e, a)"
+    " ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET attr = excluded.attr"
+    " RETURNING id, entity_id, attr"
+)
+
+
+def unnest_with_attr(first: int) -> str:
+    """``unnest(…) AS u(attr, dataset_id, …, doc)`` over ``$first`` … ``$first+9``: the
+    instances of one new entity, joined to their series by attribute (create_one)."""
+    kinds = ("text", *_KINDS)
+    arrays = ", ".join(f"${first + i}::{kind}[]" for i, kind in enumerate(kinds))
+    return f"unnest({arrays}) AS u(attr, {INSTANCE_COLUMNS})"
 
 
 def _array_literal(items: Sequence[str]) -> str:
@@ -55,10 +74,8 @@ def mark_columns(marks: Sequence[EntityMark]) -> list[list[Any]]:
 
 
 def row_columns(rows: Sequence[HistoryRow]) -> list[list[Any]]:
-    """Column arrays of INSERT_INSTANCES ($2-$12)."""
+    """Column arrays of the instances' own columns (INSTANCE_COLUMNS)."""
     return [
-        [r.entity_id for r in rows],
-        [r.attr for r in rows],
         [r.dataset_id for r in rows],
         [None if r.observed_at is None else micros(r.observed_at) for r in rows],
         [micros(r.created_at) for r in rows],
@@ -71,17 +88,41 @@ def row_columns(rows: Sequence[HistoryRow]) -> list[list[Any]]:
     ]
 
 
+async def series_numbers(
+    conn: asyncpg.Connection,
+    tenant: str,
+    rows: Sequence[HistoryRow],
+    known: SeriesNumbers,
+    pending: dict[SeriesKey, int],
+) -> dict[tuple[str, str], int]:
+    """The series number of each (entity, attribute) of ``rows``; series made (or first
+    read) here go into ``pending``, known to others once the transaction commits."""
+    found, missing = known.split(tenant, {(r.entity_id, r.attr) for r in rows}, pending)
+    if missing:
+        made = await conn.fetch(
+            SERIES, tenant, [pair[0] for pair in missing], [pair[1] for pair in missing]
+        )
+        for row in made:
+            pair = (row["entity_id"], row["attr"])
+            found[pair] = pending[(tenant, *pair)] = row["id"]
+    return found
+
+
 async def record(
     conn: asyncpg.Connection,
     tenant: str,
     marks: Sequence[EntityMark],
     rows: Sequence[HistoryRow],
+    known: SeriesNumbers,
+    pending: dict[SeriesKey, int],
 ) -> None:
     """Write entity records and instances (inside the caller's transaction)."""
     if marks:
         await conn.execute(UPSERT_ENTITIES, tenant, *mark_columns(marks))
     if rows:
-        await conn.execute(INSERT_INSTANCES, tenant, *row_columns(rows))
+        numbers = await series_numbers(conn, tenant, rows, known, pending)
+        series = [numbers[(row.entity_id, row.attr)] for row in rows]
+        await conn.execute(INSERT_INSTANCES, series, *row_columns(rows))
 
 
 def entity_record(row: asyncpg.Record) -> TemporalEntityRecord:

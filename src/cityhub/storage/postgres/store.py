@@ -46,6 +46,7 @@ from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
 from cityhub.storage.postgres.temporal_query_sql import PostgresTemporalDialect
 from cityhub.storage.sql import temporal_sql
 from cityhub.storage.sql.compiler import Params, compile_from
+from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
 from cityhub.storage.sql.value_index import value_keys
 
 log = logging.getLogger(__name__)
@@ -123,17 +124,28 @@ def _value_columns(tenant: str, entity: Entity) -> tuple[list[int], dict[str, li
 
 # The history of a created entity, in create_one's statement (parameters $11-$21 are
 # history.row_columns; the CTE "ins" holds a row when the entity was created).
+# The history of a created entity, in create_one's statement: its record, its series
+# (made, or found again for an entity re-created: "DO UPDATE" returns those too) and its
+# instances joined to them by attribute. Parameters: $11 the attributes, $12-$21
+# history.unnest_with_attr. The CTE "ins" holds a row when the entity was created.
 _CREATE_HISTORY = (
     ", new_history AS (INSERT INTO temporal_entities (tenant, id, types, scopes, created_at,"
     " modified_at) SELECT $1, $2, $3::text[], $4::text[], $5, $6 FROM ins"
     " ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,"
     " modified_at = excluded.modified_at, deleted_at = NULL)"
-    ", new_instances AS (INSERT INTO attribute_instances (tenant, entity_id, attr, dataset_id,"
-    " observed_at, created_at, modified_at, deleted_at, num, str, val, doc) SELECT $1, u.*"
-    " FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[],"
-    " $16::bigint[], $17::bigint[], $18::float8[], $19::text[], $20::text[], $21::jsonb[]) AS u"
-    " WHERE EXISTS (SELECT 1 FROM ins))"
+    ", new_series AS (INSERT INTO temporal_series (tenant, entity_id, attr)"
+    " SELECT $1, $2, k.attr FROM unnest($11::text[]) AS k(attr) WHERE EXISTS (SELECT 1 FROM ins)"
+    " ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET attr = excluded.attr"
+    " RETURNING id, attr)"
+    ", new_instances AS (INSERT INTO attribute_instances (series, "
+    + history.INSTANCE_COLUMNS
+    + ") SELECT new_series.id, u."
+    + history.INSTANCE_COLUMNS.replace(", ", ", u.")
+    + " FROM "
+    + history.unnest_with_attr(12)
+    + " JOIN new_series ON new_series.attr = u.attr)"
 )
+_SERIES_OF = "SELECT id FROM temporal_series WHERE tenant = $1 AND entity_id = $2 AND attr = $3"
 
 _UNNEST = (
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],"
@@ -165,10 +177,13 @@ async def _fill_value_columns(conn: asyncpg.Connection) -> None:
 class PostgresUnitOfWork:
     """Statements of one write transaction on one pooled connection."""
 
-    def __init__(self, conn: asyncpg.Connection, tenant: str) -> None:
+    def __init__(self, conn: asyncpg.Connection, tenant: str, series: SeriesNumbers) -> None:
         self._conn = conn
         self._tenant = tenant
         self.events: list[ChangeEvent] = []
+        self._known_series = series
+        # History series this transaction created; the store knows them once it commits.
+        self.series: dict[SeriesKey, int] = {}
 
     async def get(self, entity_id: str) -> Entity | None:
         row = await self._conn.fetchrow(
@@ -261,11 +276,12 @@ class PostgresUnitOfWork:
         return None if row is None else history.entity_record(row)
 
     async def add_history(self, marks: Sequence[EntityMark], rows: Sequence[HistoryRow]) -> None:
-        await history.record(self._conn, self._tenant, marks, rows)
+        await history.record(self._conn, self._tenant, marks, rows, self._known_series, self.series)
 
     async def delete_history(self, entity_id: str) -> bool:
         await self._conn.execute(
-            "DELETE FROM attribute_instances WHERE tenant = $1 AND entity_id = $2",
+            "DELETE FROM attribute_instances WHERE series IN (SELECT id FROM temporal_series"
+            " WHERE tenant = $1 AND entity_id = $2)",
             self._tenant,
             entity_id,
         )
@@ -277,7 +293,7 @@ class PostgresUnitOfWork:
     async def delete_attribute_history(
         self, entity_id: str, attr: str, dataset_id: str | None
     ) -> int:
-        sql = "DELETE FROM attribute_instances WHERE tenant = $1 AND entity_id = $2 AND attr = $3"
+        sql = f"DELETE FROM attribute_instances WHERE series = ({_SERIES_OF})"
         args: list[Any] = [self._tenant, entity_id, attr]
         if dataset_id is not None:
             sql += " AND dataset_id = $4"
@@ -287,8 +303,8 @@ class PostgresUnitOfWork:
 
     async def find_instance(self, entity_id: str, attr: str, number: int) -> tuple[str, int] | None:
         row = await self._conn.fetchrow(
-            "SELECT dataset_id, created_at FROM attribute_instances WHERE tenant = $1"
-            " AND entity_id = $2 AND attr = $3 AND instance = $4 FOR UPDATE",
+            "SELECT dataset_id, created_at FROM attribute_instances"
+            f" WHERE series = ({_SERIES_OF}) AND instance = $4 FOR UPDATE",
             self._tenant,
             entity_id,
             attr,
@@ -299,25 +315,18 @@ class PostgresUnitOfWork:
     async def replace_instance(self, number: int, row: HistoryRow) -> None:
         columns = [column[0] for column in history.row_columns([row])]
         await self._conn.execute(
-            "UPDATE attribute_instances SET dataset_id = $3, observed_at = $4,"
-            " modified_at = $5, deleted_at = $6, num = $7, str = $8, val = $9, doc = $10"
-            " WHERE tenant = $1 AND instance = $2",
-            self._tenant,
+            "UPDATE attribute_instances SET dataset_id = $2, observed_at = $3,"
+            " modified_at = $4, deleted_at = $5, num = $6, str = $7, val = $8, doc = $9"
+            " WHERE instance = $1",
             number,
-            columns[2],
-            columns[3],
-            columns[5],
-            columns[6],
-            columns[7],
-            columns[8],
-            columns[9],
-            columns[10],
+            columns[0],
+            columns[1],
+            *columns[3:],
         )
 
     async def delete_instance(self, entity_id: str, attr: str, number: int) -> bool:
         status = await self._conn.execute(
-            "DELETE FROM attribute_instances WHERE tenant = $1 AND entity_id = $2"
-            " AND attr = $3 AND instance = $4",
+            f"DELETE FROM attribute_instances WHERE series = ({_SERIES_OF}) AND instance = $4",
             self._tenant,
             entity_id,
             attr,
@@ -346,6 +355,7 @@ class PostgresStore:
         self._feed_waiters: set[asyncio.Event] = set()
         self.record_history = True
         self._partitions: set[str] = set()  # instance partitions known to exist
+        self.series = SeriesNumbers()
 
     async def _ensure_partitions(self) -> None:
         """The partitions this month's (and, near its end, next month's) instances go to.
@@ -468,17 +478,19 @@ class PostgresStore:
     async def transaction(self, tenant: str) -> AsyncIterator[PostgresUnitOfWork]:
         await self._ensure_partitions()
         async with self.pool.acquire() as conn:
-            uow = PostgresUnitOfWork(conn, tenant)
+            uow = PostgresUnitOfWork(conn, tenant, self.series)
             async with conn.transaction():
                 yield uow
                 if self.commit_hook is not None and uow.events:
                     await self.commit_hook.before_commit(tenant, uow)
                 if self.record_history and uow.events:
-                    await history.record(conn, tenant, *history_of(uow.events, now_iso()))
+                    marks, rows = history_of(uow.events, now_iso())
+                    await history.record(conn, tenant, marks, rows, self.series, uow.series)
                 if tenant not in self._known_tenants:
                     await conn.execute(
                         "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", tenant
                     )
+        self.series.learn(uow.series)
         self._known_tenants.add(tenant)
         await self.events.publish(uow.events)
 
@@ -501,7 +513,8 @@ class PostgresStore:
         if self.record_history:
             await self._ensure_partitions()
             _, rows = creation(entity, entity["createdAt"])
-            history_args = history.row_columns(rows)
+            history_args = [sorted({row.attr for row in rows}), [row.attr for row in rows]]
+            history_args += history.row_columns(rows)
             history_cte = _CREATE_HISTORY
         scope = entity.get("scope")
         outcome = await self._fetchval(
@@ -674,7 +687,8 @@ class PostgresStore:
         while True:
             status = await self.pool.execute(
                 "WITH doomed AS (SELECT tableoid, ctid FROM attribute_instances"
-                " WHERE tenant = $1 AND created_at < $2 LIMIT $3)"
+                " WHERE created_at < $2 AND series IN (SELECT id FROM temporal_series"
+                " WHERE tenant = $1) LIMIT $3)"
                 " DELETE FROM attribute_instances a USING doomed d"
                 " WHERE a.tableoid = d.tableoid AND a.ctid = d.ctid",
                 tenant,

@@ -10,7 +10,7 @@ from cityhub.query.ast import GeoQuery, Path
 from cityhub.query.temporal import TemporalQuery
 from cityhub.storage.postgres.query_sql import PostgresDialect
 from cityhub.storage.sql.compiler import Params
-from cityhub.storage.sql.temporal_sql import instances_in_range
+from cityhub.storage.sql.temporal_sql import series_rows
 
 KIND = "(a.doc ->> 'type')"
 
@@ -47,15 +47,15 @@ class PostgresTemporalDialect(PostgresDialect):
     # --- q and geoQ over the instances in range --------------------------------------------
 
     def _in_range(self, attr: str) -> str:
+        """``FROM … WHERE …`` of the entity's instances of ``attr`` in the range."""
         assert self.tq is not None
-        condition = instances_in_range("a", "e.id", self.tq, self, None)
-        return f"{condition} AND a.attr = {self.params.add(attr)}"
+        return series_rows("e.id", self.tq, self, None, attr)
 
     def _instances(self, path: Path) -> tuple[str, str]:
         if self.tq is None:
             return super()._instances(path)
         in_range = self._in_range(path.attribute_names[0])
-        sources = [f"(SELECT a.doc AS i0 FROM attribute_instances a WHERE {in_range}) s0"]
+        sources = [f"(SELECT a.doc AS i0 {in_range}) s0"]
         alias = "i0"
         for depth, name in enumerate(path.attribute_names[1:], start=1):
             sources.append(f"cityhub_elements({alias} -> {self.params.add(name)}) i{depth}")
@@ -66,7 +66,7 @@ class PostgresTemporalDialect(PostgresDialect):
         single = len(path.attribute_names) == 1 and not path.keys and path.member is None
         if self.tq is not None and single:
             in_range = self._in_range(path.names[0])
-            return f"EXISTS (SELECT 1 FROM attribute_instances a WHERE {in_range})"
+            return f"EXISTS (SELECT 1 {in_range})"
         return super().exists(path)
 
     def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
@@ -84,7 +84,7 @@ class PostgresTemporalDialect(PostgresDialect):
         geom = "ST_Force2D(ST_GeomFromGeoJSON(a.doc -> 'value'))"
         check = self.geo_match(geo, geom)
         return (
-            f"EXISTS (SELECT 1 FROM attribute_instances a WHERE {in_range} AND (CASE WHEN"
+            f"EXISTS (SELECT 1 {in_range} AND (CASE WHEN"
             f" {KIND} = 'GeoProperty' AND jsonb_typeof(a.doc -> 'value') = 'object'"
             f" THEN {check} ELSE false END))"
         )

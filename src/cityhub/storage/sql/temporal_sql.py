@@ -70,20 +70,25 @@ def time_condition(alias: str, tq: TemporalQuery, params: Params) -> str:
     return " AND ".join(parts)
 
 
-def instances_in_range(
-    alias: str,
+def series_rows(
     entity: str,
     tq: TemporalQuery,
     dialect: TemporalDialect,
     attrs: frozenset[str] | None,
+    attr: str | None = None,
 ) -> str:
-    """WHERE conditions of ``attribute_instances {alias}`` for one entity's instances of the
-    selected attributes in the range."""
-    parts = [f"{alias}.tenant = {dialect.tenant}", f"{alias}.entity_id = {entity}"]
+    """``FROM … WHERE …`` of one entity's instances (alias ``a``, their series ``s``) of the
+    selected attributes (or of ``attr``) in the range; ``entity`` is an SQL expression."""
+    parts = [f"s.tenant = {dialect.tenant}", f"s.entity_id = {entity}"]
     if attrs is not None:
-        parts.append(dialect.in_list(f"{alias}.attr", sorted(attrs)))
-    parts.append(time_condition(alias, tq, dialect.params))
-    return " AND ".join(parts)
+        parts.append(dialect.in_list("s.attr", sorted(attrs)))
+    if attr is not None:
+        parts.append(f"s.attr = {dialect.params.add(attr)}")
+    parts.append(time_condition("a", tq, dialect.params))
+    return (
+        "FROM temporal_series s JOIN attribute_instances a ON a.series = s.id"
+        f" WHERE {' AND '.join(parts)}"
+    )
 
 
 def entity_page(
@@ -101,8 +106,7 @@ def entity_page(
             EntityQuery(), q=query.q, geo=query.geo, limit=query.limit, offset=query.offset
         )
         where.append(compile_where(matching, ranged))  # type: ignore[arg-type]
-    in_range = instances_in_range("a", "e.id", tq, dialect, query.attrs)
-    where.append(f"EXISTS (SELECT 1 FROM attribute_instances a WHERE {in_range})")
+    where.append(f"EXISTS (SELECT 1 {series_rows('e.id', tq, dialect, query.attrs)})")
     matching_sql = f"FROM temporal_entities e WHERE {' AND '.join(where)}"
     counted = len(params.values)
     page = (
@@ -121,26 +125,28 @@ def entity_by_id(entity_id: str, dialect: TemporalDialect) -> str:
     )
 
 
-def _entities_condition(alias: str, entity_ids: Sequence[str], dialect: TemporalDialect) -> str:
-    if len(entity_ids) == 1:
-        return f"{alias}.entity_id = {dialect.params.add(entity_ids[0])}"
-    return dialect.in_list(f"{alias}.entity_id", list(entity_ids))
-
-
-def _rows_condition(
+def _rows(
     entity_ids: Sequence[str],
     attrs: frozenset[str] | None,
     datasets: frozenset[str] | None,
     tq: TemporalQuery,
     dialect: TemporalDialect,
 ) -> str:
-    parts = [f"a.tenant = {dialect.tenant}", _entities_condition("a", entity_ids, dialect)]
+    """``FROM … WHERE …`` of the entities' instances in range (aliases ``s``, ``a``)."""
+    if len(entity_ids) == 1:
+        entities = f"s.entity_id = {dialect.params.add(entity_ids[0])}"
+    else:
+        entities = dialect.in_list("s.entity_id", list(entity_ids))
+    parts = [f"s.tenant = {dialect.tenant}", entities]
     if attrs is not None:
-        parts.append(dialect.in_list("a.attr", sorted(attrs)))
+        parts.append(dialect.in_list("s.attr", sorted(attrs)))
     if datasets is not None:
         parts.append(dialect.in_list("a.dataset_id", sorted(datasets)))
     parts.append(time_condition("a", tq, dialect.params))
-    return " AND ".join(parts)
+    return (
+        "FROM temporal_series s JOIN attribute_instances a ON a.series = s.id"
+        f" WHERE {' AND '.join(parts)}"
+    )
 
 
 def instances(
@@ -156,14 +162,13 @@ def instances(
     ``datasets``: only these datasetIds ('' is the default instance)."""
     column = TIME_COLUMNS[tq.timeproperty]
     direction = "DESC" if tq.last_n is not None else "ASC"
-    where = _rows_condition(entity_ids, attrs, datasets, tq, dialect)
+    rows = _rows(entity_ids, attrs, datasets, tq, dialect)
     limit = dialect.params.add(per_attribute)
     return (
-        f"SELECT {INSTANCE_COLUMNS} FROM (SELECT a.entity_id, a.attr, a.instance,"
+        f"SELECT {INSTANCE_COLUMNS} FROM (SELECT s.entity_id, s.attr, a.instance,"
         f" a.dataset_id, a.{column} AS t, a.created_at, a.modified_at, a.deleted_at, a.doc,"
-        " row_number() OVER (PARTITION BY a.entity_id, a.attr, a.dataset_id"
-        f" ORDER BY a.{column} {direction}, a.instance {direction}) AS rn"
-        f" FROM attribute_instances a WHERE {where}) r"
+        " row_number() OVER (PARTITION BY a.series, a.dataset_id"
+        f" ORDER BY a.{column} {direction}, a.instance {direction}) AS rn {rows}) r"
         f" WHERE rn <= {limit} ORDER BY entity_id, attr, t, instance"
     )
 
@@ -176,8 +181,8 @@ def time_span(
 ) -> str:
     """The oldest and newest time of the entities' instances in range."""
     column = TIME_COLUMNS[tq.timeproperty]
-    where = _rows_condition(entity_ids, attrs, None, tq, dialect)
-    return f"SELECT min(a.{column}), max(a.{column}) FROM attribute_instances a WHERE {where}"
+    rows = _rows(entity_ids, attrs, None, tq, dialect)
+    return f"SELECT min(a.{column}), max(a.{column}) {rows}"
 
 
 AGGREGATE_COLUMNS = (
@@ -216,15 +221,14 @@ def aggregates(
         )
     else:
         bucket = "0"
-    where = _rows_condition(entity_ids, attrs, datasets, tq, dialect)
+    rows = _rows(entity_ids, attrs, datasets, tq, dialect)
     return (
-        f"SELECT a.entity_id, a.attr, a.dataset_id, {bucket} AS bucket, count(*) AS total,"
+        f"SELECT s.entity_id, s.attr, a.dataset_id, {bucket} AS bucket, count(*) AS total,"
         f" count(DISTINCT {dialect.distinct_expr}) AS distinct_values, count(a.num) AS numbers,"
         " sum(a.num) AS number_sum, sum(a.num * a.num) AS number_sumsq,"
         " min(a.num) AS number_min, max(a.num) AS number_max, min(a.str) AS text_min,"
         f" max(a.str) AS text_max, min({column}) AS first_t, max({column}) AS last_t,"
         f" min({dialect.kind_expr}) AS kinds"
-        f" FROM attribute_instances a WHERE {where}"
-        " GROUP BY a.entity_id, a.attr, a.dataset_id, bucket"
-        " ORDER BY a.entity_id, a.attr, a.dataset_id, bucket"
+        f" {rows} GROUP BY s.entity_id, s.attr, a.dataset_id, bucket"
+        " ORDER BY s.entity_id, s.attr, a.dataset_id, bucket"
     )

@@ -13,6 +13,7 @@ import orjson
 from cityhub.model.history import EntityMark, HistoryRow
 from cityhub.query.temporal import stored_micros as micros
 from cityhub.storage.base import TemporalEntityRecord, TemporalInstance
+from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
 
 _UPSERT_ENTITY = (
     "INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at,"
@@ -21,10 +22,10 @@ _UPSERT_ENTITY = (
     " deleted_at = excluded.deleted_at"
 )
 _INSERT_INSTANCE = (
-    "INSERT INTO attribute_instances (tenant, entity_id, attr, dataset_id, observed_at,"
-    " created_at, modified_at, deleted_at, num, str, val, doc)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO attribute_instances (series, dataset_id, observed_at, created_at,"
+    " modified_at, deleted_at, num, str, val, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_SERIES = "SELECT id FROM temporal_series WHERE tenant = ? AND entity_id = ? AND attr = ?"
 PRUNE_BATCH = 5_000
 
 
@@ -32,11 +33,9 @@ def _optional(text: str | None) -> int | None:
     return None if text is None else micros(text)
 
 
-def instance_row(tenant: str, row: HistoryRow) -> tuple[Any, ...]:
+def instance_row(series: int, row: HistoryRow) -> tuple[Any, ...]:
     return (
-        tenant,
-        row.entity_id,
-        row.attr,
+        series,
         row.dataset_id,
         _optional(row.observed_at),
         micros(row.created_at),
@@ -49,8 +48,35 @@ def instance_row(tenant: str, row: HistoryRow) -> tuple[Any, ...]:
     )
 
 
+def series_numbers(
+    conn: sqlite3.Connection,
+    tenant: str,
+    rows: Sequence[HistoryRow],
+    known: SeriesNumbers,
+    pending: dict[SeriesKey, int],
+) -> dict[tuple[str, str], int]:
+    """The series number of each (entity, attribute) of ``rows``; series made here go into
+    ``pending`` (known to others once the transaction commits)."""
+    found, missing = known.split(tenant, {(r.entity_id, r.attr) for r in rows}, pending)
+    if missing:
+        conn.executemany(
+            "INSERT INTO temporal_series (tenant, entity_id, attr) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(tenant, *pair) for pair in missing],
+        )
+        for pair in missing:
+            (number,) = conn.execute(_SERIES, (tenant, *pair)).fetchone()
+            found[pair] = pending[(tenant, *pair)] = number
+    return found
+
+
 def record(
-    conn: sqlite3.Connection, tenant: str, marks: Sequence[EntityMark], rows: Sequence[HistoryRow]
+    conn: sqlite3.Connection,
+    tenant: str,
+    marks: Sequence[EntityMark],
+    rows: Sequence[HistoryRow],
+    known: SeriesNumbers,
+    pending: dict[SeriesKey, int],
 ) -> None:
     """Write entity records and instances (inside the caller's transaction)."""
     if marks:
@@ -70,7 +96,11 @@ def record(
             ],
         )
     if rows:
-        conn.executemany(_INSERT_INSTANCE, [instance_row(tenant, row) for row in rows])
+        numbers = series_numbers(conn, tenant, rows, known, pending)
+        conn.executemany(
+            _INSERT_INSTANCE,
+            [instance_row(numbers[(row.entity_id, row.attr)], row) for row in rows],
+        )
 
 
 def entity_record(row: Sequence[Any]) -> TemporalEntityRecord:
@@ -100,7 +130,9 @@ def instance_of(row: Sequence[Any]) -> TemporalInstance:
 
 def delete_entity_history(conn: sqlite3.Connection, tenant: str, entity_id: str) -> bool:
     conn.execute(
-        "DELETE FROM attribute_instances WHERE tenant = ? AND entity_id = ?", (tenant, entity_id)
+        "DELETE FROM attribute_instances WHERE series IN (SELECT id FROM temporal_series"
+        " WHERE tenant = ? AND entity_id = ?)",
+        (tenant, entity_id),
     )
     cursor = conn.execute(
         "DELETE FROM temporal_entities WHERE tenant = ? AND id = ?", (tenant, entity_id)
@@ -112,7 +144,7 @@ def delete_attribute_history(
     conn: sqlite3.Connection, tenant: str, entity_id: str, attr: str, dataset_id: str | None
 ) -> int:
     """Remove an attribute's instances: one dataset's ('' the default) or, with None, all."""
-    sql = "DELETE FROM attribute_instances WHERE tenant = ? AND entity_id = ? AND attr = ?"
+    sql = f"DELETE FROM attribute_instances WHERE series = ({_SERIES})"
     args: tuple[Any, ...] = (tenant, entity_id, attr)
     if dataset_id is not None:
         sql += " AND dataset_id = ?"
@@ -125,20 +157,20 @@ def find_instance(
 ) -> tuple[str, int] | None:
     """(dataset_id, created_at µs) of one instance, or None."""
     row = conn.execute(
-        "SELECT dataset_id, created_at FROM attribute_instances WHERE instance = ?"
-        " AND tenant = ? AND entity_id = ? AND attr = ?",
+        f"SELECT dataset_id, created_at FROM attribute_instances WHERE instance = ?"
+        f" AND series = ({_SERIES})",
         (number, tenant, entity_id, attr),
     ).fetchone()
     return None if row is None else (row[0], row[1])
 
 
-def replace_instance(conn: sqlite3.Connection, tenant: str, number: int, row: HistoryRow) -> None:
-    """New content for an instance, keeping its number and createdAt (clause 5.6.14)."""
-    values = instance_row(tenant, row)
+def replace_instance(conn: sqlite3.Connection, number: int, row: HistoryRow) -> None:
+    """New content for an instance, keeping its number, series and createdAt (5.6.14)."""
+    values = instance_row(0, row)  # series, dataset, observed, created, modified, …
     conn.execute(
         "UPDATE attribute_instances SET dataset_id = ?, observed_at = ?, modified_at = ?,"
         " deleted_at = ?, num = ?, str = ?, val = ?, doc = ? WHERE instance = ?",
-        (*values[3:5], *values[6:], number),
+        (*values[1:3], *values[4:], number),
     )
 
 
@@ -146,20 +178,22 @@ def delete_instance(
     conn: sqlite3.Connection, tenant: str, entity_id: str, attr: str, number: int
 ) -> bool:
     cursor = conn.execute(
-        "DELETE FROM attribute_instances WHERE instance = ? AND tenant = ? AND entity_id = ?"
-        " AND attr = ?",
+        f"DELETE FROM attribute_instances WHERE instance = ? AND series = ({_SERIES})",
         (number, tenant, entity_id, attr),
     )
     return cursor.rowcount > 0
 
 
 def prune(conn: sqlite3.Connection, tenant: str, before: int, limit: int = PRUNE_BATCH) -> int:
-    """Delete up to ``limit`` of the tenant's instances recorded before ``before`` (µs)."""
+    """Delete up to ``limit`` of the tenant's instances recorded before ``before`` (µs).
+
+    Instances are numbered in the order they were recorded, so the old ones come first in
+    rowid order and the walk stops soon after the last of them."""
     return conn.execute(
         "DELETE FROM attribute_instances WHERE instance IN (SELECT instance FROM"
-        " attribute_instances WHERE tenant = ? AND created_at < ? ORDER BY created_at"
-        " LIMIT ?)",
-        (tenant, before, limit),
+        " attribute_instances WHERE created_at < ? AND series IN (SELECT id FROM"
+        " temporal_series WHERE tenant = ?) ORDER BY instance LIMIT ?)",
+        (before, tenant, limit),
     ).rowcount
 
 

@@ -41,6 +41,7 @@ from cityhub.storage.base import (
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.sql import temporal_sql
 from cityhub.storage.sql.compiler import Params, compile_from
+from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
 from cityhub.storage.sqlite import discovery, feed, history, index_tables, outbox, value_rows
 from cityhub.storage.sqlite import subscriptions as subscription_rows
 from cityhub.storage.sqlite.functions import register as register_functions
@@ -176,6 +177,8 @@ class SqliteUnitOfWork:
         self._version: int | None = None
         self.outbox: list[OutboxItem] = []
         self.wrote_entities = False  # the value indexer has entities to take (value_rows)
+        # History series this transaction created; the store knows them once it commits.
+        self.series: dict[SeriesKey, int] = {}
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._version is not None or self._store.commit_hook is None:
@@ -345,8 +348,8 @@ class SqliteUnitOfWork:
         return None if row is None else history.entity_record(row)
 
     async def add_history(self, marks: Sequence[EntityMark], rows: Sequence[HistoryRow]) -> None:
-        tenant = self._tenant
-        await self._run(lambda conn: history.record(conn, tenant, marks, rows))
+        tenant, known, pending = self._tenant, self._store.series, self.series
+        await self._run(lambda conn: history.record(conn, tenant, marks, rows, known, pending))
 
     async def delete_history(self, entity_id: str) -> bool:
         tenant = self._tenant
@@ -367,8 +370,7 @@ class SqliteUnitOfWork:
         )
 
     async def replace_instance(self, number: int, row: HistoryRow) -> None:
-        tenant = self._tenant
-        await self._run(lambda conn: history.replace_instance(conn, tenant, number, row))
+        await self._run(lambda conn: history.replace_instance(conn, number, row))
 
     async def delete_instance(self, entity_id: str, attr: str, number: int) -> bool:
         tenant = self._tenant
@@ -405,6 +407,7 @@ class SqliteStore:
         # INLINE_QUERY_SECONDS: they skip the inline attempt and its wasted half millisecond.
         self._slow_queries: set[str] = set()
         self.record_history = True
+        self.series = SeriesNumbers()
 
     async def open(self) -> None:
         if self.path not in {"", ":memory:"}:
@@ -534,7 +537,8 @@ class SqliteStore:
         def commit(conn: sqlite3.Connection) -> None:
             _begin(conn)
             if recording and uow.events:
-                history.record(conn, tenant, *history_of(uow.events, now_iso()))
+                marks, rows = history_of(uow.events, now_iso())
+                history.record(conn, tenant, marks, rows, self.series, uow.series)
             if uow.outbox:
                 outbox.add(conn, tenant, uow.outbox, time.time())
             if register:
@@ -556,6 +560,7 @@ class SqliteStore:
                 await asyncio.shield(self._on_writer(_rollback))
                 raise
         self._known_tenants.add(tenant)
+        self.series.learn(uow.series)
         if uow.outbox:
             self._outbox_signal.set()
         if uow.wrote_entities:
@@ -571,6 +576,7 @@ class SqliteStore:
         row = _entity_row(tenant, entity)
         register = tenant not in self._known_tenants
         recording = self.record_history
+        made: dict[SeriesKey, int] = {}
 
         def work(conn: sqlite3.Connection, *, begun: bool = False) -> bool:
             if not begun:
@@ -580,7 +586,8 @@ class SqliteStore:
                 if created:
                     index_tables.index_new(conn, tenant, [entity])
                     if recording:
-                        history.record(conn, tenant, *creation(entity, entity["createdAt"]))
+                        marks, rows = creation(entity, entity["createdAt"])
+                        history.record(conn, tenant, marks, rows, self.series, made)
                 if register:
                     conn.execute(
                         "INSERT INTO tenants (name, created_at) VALUES (?, ?)"
@@ -609,6 +616,7 @@ class SqliteStore:
             return await self._create_in_transaction(tenant, entity, event)
         self._known_tenants.add(tenant)
         if created:
+            self.series.learn(made)
             self._index_values_soon()
             await self.events.publish([event])
         return created

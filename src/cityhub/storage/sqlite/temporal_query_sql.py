@@ -11,7 +11,7 @@ import orjson
 from cityhub.query.ast import GeoQuery, Path
 from cityhub.query.temporal import TemporalQuery
 from cityhub.storage.sql.compiler import Params
-from cityhub.storage.sql.temporal_sql import instances_in_range
+from cityhub.storage.sql.temporal_sql import series_rows
 from cityhub.storage.sqlite.query_sql import SqliteDialect, json_label
 
 KIND = "json_extract(a.doc, '$.type')"
@@ -56,15 +56,15 @@ class SqliteTemporalDialect(SqliteDialect):
     # --- q and geoQ over the instances in range --------------------------------------------
 
     def _in_range(self, attr: str) -> str:
+        """``FROM … WHERE …`` of the entity's instances of ``attr`` in the range."""
         assert self.tq is not None
-        condition = instances_in_range("a", "e.id", self.tq, self, None)
-        return f"{condition} AND a.attr = {self.params.add(attr)}"
+        return series_rows("e.id", self.tq, self, None, attr)
 
     def _instances(self, path: Path) -> tuple[str, str]:
         if self.tq is None:
             return super()._instances(path)
         in_range = self._in_range(path.attribute_names[0])
-        first = f"(SELECT a.doc AS value FROM attribute_instances a WHERE {in_range}) i0"
+        first = f"(SELECT a.doc AS value {in_range}) i0"
         sources, alias = [first], "i0"
         for depth, name in enumerate(path.attribute_names[1:], start=1):
             label = self.params.add("$" + json_label(name))
@@ -76,7 +76,7 @@ class SqliteTemporalDialect(SqliteDialect):
         single = len(path.attribute_names) == 1 and not path.keys and path.member is None
         if self.tq is not None and single:
             in_range = self._in_range(path.names[0])
-            return f"EXISTS (SELECT 1 FROM attribute_instances a WHERE {in_range})"
+            return f"EXISTS (SELECT 1 {in_range})"
         return super().exists(path)
 
     def strings_prefilter(self, attr_iri: str, values: list[str]) -> str:
@@ -94,7 +94,7 @@ class SqliteTemporalDialect(SqliteDialect):
         value = "json_extract(a.doc, '$.value')"
         check = self.geo_match(geo, value)
         return (
-            f"EXISTS (SELECT 1 FROM attribute_instances a WHERE {in_range} AND (CASE WHEN"
+            f"EXISTS (SELECT 1 {in_range} AND (CASE WHEN"
             f" {KIND} = 'GeoProperty' AND json_type(a.doc, '$.value') = 'object'"
             f" THEN {check} ELSE 0 END))"
         )

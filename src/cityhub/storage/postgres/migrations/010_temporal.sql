@@ -17,12 +17,21 @@ CREATE TABLE temporal_entities (
     PRIMARY KEY (tenant, id)
 );
 
-CREATE SEQUENCE attribute_instance_numbers;
-CREATE TABLE attribute_instances (
-    instance BIGINT NOT NULL DEFAULT nextval('attribute_instance_numbers'),
+-- One row per attribute of an entity with history: instances refer to it by number, which
+-- keeps their rows and index keys small. Never deleted, so a number once known stays right
+-- (the stores cache them).
+CREATE TABLE temporal_series (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tenant TEXT NOT NULL,
     entity_id TEXT NOT NULL,
     attr TEXT NOT NULL,
+    UNIQUE (tenant, entity_id, attr)
+);
+
+CREATE SEQUENCE attribute_instance_numbers;
+CREATE TABLE attribute_instances (
+    instance BIGINT NOT NULL DEFAULT nextval('attribute_instance_numbers'),
+    series BIGINT NOT NULL,         -- temporal_series.id: tenant, entity and attribute
     dataset_id TEXT NOT NULL,       -- '' for the default instance
     observed_at BIGINT,
     created_at BIGINT NOT NULL,
@@ -34,9 +43,9 @@ CREATE TABLE attribute_instances (
     doc JSONB NOT NULL              -- the instance (system members: the columns)
 ) PARTITION BY RANGE (created_at);
 ALTER SEQUENCE attribute_instance_numbers OWNED BY attribute_instances.instance;
-CREATE INDEX attribute_instances_observed
-    ON attribute_instances (tenant, entity_id, attr, observed_at) INCLUDE (dataset_id, num);
-CREATE INDEX attribute_instances_created ON attribute_instances (tenant, created_at);
+CREATE INDEX attribute_instances_series
+    ON attribute_instances (series, observed_at) INCLUDE (dataset_id, num);
+CREATE INDEX attribute_instances_created ON attribute_instances (created_at);
 CREATE TABLE attribute_instances_default PARTITION OF attribute_instances DEFAULT;
 -- Entities stored before history began get their record; their instances start with their
 -- next change.
