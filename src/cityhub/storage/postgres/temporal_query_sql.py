@@ -17,6 +17,7 @@ KIND = "(a.doc ->> 'type')"
 
 class PostgresTemporalDialect(PostgresDialect):
     kind_expr = KIND
+    per_row = " OFFSET 0"  # (temporal_sql.TemporalDialect.per_row)
     # Numbers have no canonical JSON stored (model/history.py): they count by value.
     distinct_expr = "coalesce(a.val, a.num::text)"
 

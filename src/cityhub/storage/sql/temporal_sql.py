@@ -44,6 +44,9 @@ class TemporalDialect(Protocol):
     params: Params
     tenant: str  # the tenant's placeholder
     kind_expr: str  # an instance's attribute type, from ``a.doc``
+    # Ends a subquery that must run per row, in the outer order, so that a page stops at
+    # its limit: PostgreSQL would otherwise make an EXISTS a join over every entity.
+    per_row: str
     distinct_expr: str  # what tells instance values apart (canonical JSON, or the number)
 
     def in_list(self, column: str, values: Sequence[str]) -> str:
@@ -106,7 +109,8 @@ def entity_page(
             EntityQuery(), q=query.q, geo=query.geo, limit=query.limit, offset=query.offset
         )
         where.append(compile_where(matching, ranged))  # type: ignore[arg-type]
-    where.append(f"EXISTS (SELECT 1 {series_rows('e.id', tq, dialect, query.attrs)})")
+    in_range = series_rows("e.id", tq, dialect, query.attrs)
+    where.append(f"EXISTS (SELECT 1 {in_range}{dialect.per_row})")
     matching_sql = f"FROM temporal_entities e WHERE {' AND '.join(where)}"
     counted = len(params.values)
     page = (

@@ -19,6 +19,7 @@ KIND = "json_extract(a.doc, '$.type')"
 
 class SqliteTemporalDialect(SqliteDialect):
     kind_expr = KIND
+    per_row = ""  # SQLite runs EXISTS per row anyway
     # Numbers have no canonical JSON stored (model/history.py): they count by value.
     distinct_expr = "coalesce(a.val, a.num)"
 
