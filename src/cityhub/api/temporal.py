@@ -28,9 +28,9 @@ from cityhub.api.entities import EntityRoute
 from cityhub.api.negotiation import JSON, JSON_LD, empty_response, json_response, negotiate
 from cityhub.api.params import flag, list_param, options, page_links
 from cityhub.api.queries import _attrs, _id_pattern, _ids, _list, _page, _selector, _text
-from cityhub.errors import BadRequestData
+from cityhub.errors import BadRequestData, ResourceNotFound
 from cityhub.jsonld.termmap import TermMap
-from cityhub.model.representation import NORMALIZED, RenderOptions, parse_lang
+from cityhub.model.representation import CONCISE, NORMALIZED, RenderOptions, parse_lang
 from cityhub.model.temporal_representation import (
     AGGREGATED_VALUES,
     TEMPORAL_VALUES,
@@ -39,7 +39,7 @@ from cityhub.model.temporal_representation import (
     render_normalized,
     render_simplified,
 )
-from cityhub.model.values import require_uri
+from cityhub.model.values import check_name, require_uri
 from cityhub.query.ast import EntityQuery
 from cityhub.query.geo import geo_query_from_json, parse_geo_query
 from cityhub.query.q import parse_q
@@ -61,6 +61,7 @@ _FORMS = {
     "simplified": TEMPORAL_VALUES,
     "keyValues": TEMPORAL_VALUES,
     AGGREGATED_VALUES: AGGREGATED_VALUES,
+    CONCISE: CONCISE,
 }
 _OPTIONS = {*_FORMS, "sysAttrs"}
 _SELECTING = ("type", "id", "idPattern", "attrs", "q", "georel", "scopeQ")
@@ -71,23 +72,55 @@ def _temporal_path(entity_id: str) -> str:
 
 
 class Shape:
-    """How an answer is rendered: its form, sysAttrs, lang, datasets and aggregation."""
+    """How an answer is rendered: its form, sysAttrs, lang, datasets, aggregation and
+    projection (``attrs``: the attributes asked for, by attrs or pick; None: all)."""
 
     def __init__(
         self,
         form: str,
-        sys_attrs: bool,
-        lang: tuple[tuple[str, float], ...] | None,
+        render: RenderOptions,
         datasets: frozenset[str] | None,
         aggregation: Aggregation | None,
+        attrs: frozenset[str] | None,
     ) -> None:
         self.form = form
-        self.render = RenderOptions(sys_attrs=sys_attrs, lang=lang)
+        self.render = render
         self.datasets = datasets
         self.aggregation = aggregation
+        self.attrs = attrs
 
 
-def _shape(request: Request, methods: list[str] | None = None, lang: str | None = None) -> Shape:
+def _projection(
+    request: Request, tm: TermMap, attrs: list[Any] | None
+) -> tuple[frozenset[str] | None, frozenset[str], bool, bool]:
+    """(attributes kept, attributes omitted, keep id, keep type) from attrs, pick or omit
+    (clause 4.21); they exclude each other."""
+    pick = list_param(request, "pick")
+    omit = list_param(request, "omit")
+    if pick is not None and omit is not None:
+        raise BadRequestData("pick and omit cannot be used together")
+    if attrs is not None and (pick is not None or omit is not None):
+        raise BadRequestData("attrs cannot be used together with pick or omit")
+    if attrs is not None:
+        return _attrs(attrs, tm), frozenset(), True, True
+    chosen = pick if pick is not None else omit
+    if chosen is None:
+        return None, frozenset(), True, True
+    names = frozenset(
+        tm.expand(check_name(name)) for name in chosen if name not in {"id", "type", "scope"}
+    )
+    if pick is not None:
+        return names, frozenset(), "id" in pick, "type" in pick
+    return None, names, "id" not in chosen, "type" not in chosen
+
+
+def _shape(
+    request: Request,
+    tm: TermMap,
+    attrs: list[Any] | None = None,
+    methods: list[str] | None = None,
+    lang: str | None = None,
+) -> Shape:
     chosen = options(request, _OPTIONS)
     forms = {_FORMS[o] for o in chosen if o in _FORMS}
     fmt = request.query_params.get("format")
@@ -111,14 +144,23 @@ def _shape(request: Request, methods: list[str] | None = None, lang: str | None 
     if lang_raw is not None and not parsed_lang:
         raise BadRequestData("lang must name at least one language")
     datasets = list_param(request, "datasetId")
+    kept, omitted, keep_id, keep_type = _projection(request, tm, attrs)
+    render = RenderOptions(
+        form=CONCISE if form == CONCISE else NORMALIZED,
+        sys_attrs="sysAttrs" in chosen,
+        lang=parsed_lang,
+        omit=omitted,
+        keep_id=keep_id,
+        keep_type=keep_type,
+    )
     return Shape(
         form,
-        "sysAttrs" in chosen,
-        parsed_lang,
+        render,
         frozenset("" if d == "@none" else require_uri(d, "datasetId") for d in datasets)
         if datasets is not None
         else None,
         aggregation,
+        kept,
     )
 
 
@@ -143,16 +185,18 @@ def _render(
         shown = answer.instances.get(entity_id)
         newest = max((i.modified_at for i in shown), default=None) if shown else None
         item = entity_head(record, tm, shape.render, newest)
+        omitted = shape.render.omit
         if shape.aggregation is not None:
-            rows = answer.aggregates.get(entity_id, [])
+            rows = [r for r in answer.aggregates.get(entity_id, []) if r.attr not in omitted]
             periods = answer.periods.get(entity_id)
             if rows and periods is not None:
                 item.update(render_aggregated(rows, tm, shape.aggregation, periods))
-        elif shape.form == TEMPORAL_VALUES:
-            item.update(render_simplified(answer.instances.get(entity_id, []), tm, shape.render))
         else:
-            instances = answer.instances.get(entity_id, [])
-            item.update(render_normalized(instances, tm, shape.render, tq))
+            instances = [i for i in answer.instances.get(entity_id, []) if i.attr not in omitted]
+            if shape.form == TEMPORAL_VALUES:
+                item.update(render_simplified(instances, tm, shape.render))
+            else:
+                item.update(render_normalized(instances, tm, shape.render, tq))
         out.append(item)
     return out
 
@@ -192,14 +236,14 @@ async def retrieve_temporal(request: Request) -> Response:
     ctx, tm = await read_context(request)
     entity_id = require_uri(request.path_params["entity_id"], "Entity id")
     tq = _temporal_params(request, required=False)
-    shape = _shape(request)
-    attrs = list_param(request, "attrs")
-    wanted = _attrs(attrs, tm) if attrs is not None else None
+    shape = _shape(request, tm, list_param(request, "attrs"))
     flag(request, "local")
     answer = await hub.temporal.retrieve(
-        tenant, entity_id, tq, wanted, shape.datasets, shape.aggregation
+        tenant, entity_id, tq, shape.attrs, shape.datasets, shape.aggregation
     )
     (body,) = _render(answer, tm, tq, shape)
+    if not body:  # pick or omit left nothing to show (clause 4.21)
+        raise ResourceNotFound(f"Nothing of entity {entity_id} is left to show")
     return _respond(request, body, media, ctx.value, answer)
 
 
@@ -216,7 +260,7 @@ async def query_temporal(request: Request) -> Response:
         )
     type_text = params.get("type")
     ids = list_param(request, "id")
-    attrs = list_param(request, "attrs")
+    shape = _shape(request, tm, list_param(request, "attrs"))
     q_text = params.get("q")
     scope_text = params.get("scopeQ")
     geo = parse_geo_query(
@@ -232,14 +276,14 @@ async def query_temporal(request: Request) -> Response:
         else None,
         ids=_ids(ids) if ids is not None else None,
         id_pattern=_id_pattern(params["idPattern"]) if "idPattern" in params else None,
-        attrs=_attrs(attrs, tm) if attrs is not None else None,
+        attrs=shape.attrs,
         q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
         geo=resolve_geo(geo, tm) if geo is not None else None,
         scope=parse_scope_query(scope_text) if scope_text is not None else None,
         limit=limit,
         offset=offset,
     )
-    return await _answer(request, media, ctx.value, tm, query, tq, _shape(request))
+    return await _answer(request, media, ctx.value, tm, query, tq, shape)
 
 
 async def query_temporal_batch(request: Request) -> Response:
@@ -273,16 +317,6 @@ async def query_temporal_batch(request: Request) -> Response:
     geo = geo_query_from_json(body["geoQ"]) if "geoQ" in body else None
     if not (selectors or attrs or q_text or scope_text or geo):
         raise BadRequestData("A Query needs at least one of entities, attrs, q, geoQ, scopeQ")
-    limit, offset = _page(request)
-    query = EntityQuery(
-        selectors=selectors,
-        attrs=_attrs(attrs, tm) if attrs is not None else None,
-        q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
-        geo=resolve_geo(geo, tm) if geo is not None else None,
-        scope=parse_scope_query(scope_text) if scope_text is not None else None,
-        limit=limit,
-        offset=offset,
-    )
     methods = body.get("aggrMethods")
     if isinstance(methods, str):
         methods = [m.strip() for m in methods.split(",")]
@@ -290,7 +324,17 @@ async def query_temporal_batch(request: Request) -> Response:
         isinstance(methods, list) and all(isinstance(m, str) for m in methods)
     ):
         raise BadRequestData("aggrMethods must be an array of method names")
-    shape = _shape(request, methods, _text(body, "lang"))
+    shape = _shape(request, tm, attrs, methods, _text(body, "lang"))
+    limit, offset = _page(request)
+    query = EntityQuery(
+        selectors=selectors,
+        attrs=shape.attrs,
+        q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
+        geo=resolve_geo(geo, tm) if geo is not None else None,
+        scope=parse_scope_query(scope_text) if scope_text is not None else None,
+        limit=limit,
+        offset=offset,
+    )
     if shape.aggregation is not None and "aggrPeriodDuration" in body:
         duration = _text(body, "aggrPeriodDuration")
         shape.aggregation = parse_aggregation(list(shape.aggregation.methods), duration)

@@ -16,7 +16,7 @@ from typing import Any
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.attributes import ATTRIBUTE_TYPES
 from cityhub.model.history import AggregateRow, TemporalEntityRecord, TemporalInstance, instance_id
-from cityhub.model.representation import NORMALIZED, RenderOptions, render_instance, simple_value
+from cityhub.model.representation import RenderOptions, render_instance, simple_value
 from cityhub.query.temporal import Aggregation, TemporalQuery, format_micros, stored_micros
 
 TEMPORAL_VALUES = "temporalValues"
@@ -99,9 +99,10 @@ def render_normalized(
     options: RenderOptions,
     tq: TemporalQuery,
 ) -> dict[str, Any]:
-    """Attributes as arrays of instances, each with its instanceId, the query's time
-    property and (sysAttrs) its own createdAt/modifiedAt/deletedAt."""
-    plain = RenderOptions(form=NORMALIZED, lang=options.lang)
+    """Attributes as arrays of instances (normalized, or concise without the types the
+    value members imply), each with its instanceId, the query's time property and
+    (sysAttrs) its own createdAt/modifiedAt/deletedAt."""
+    plain = RenderOptions(form=options.form, lang=options.lang)
     out: dict[str, Any] = {}
     for attr, items in _grouped(instances, lambda i: i.attr).items():
         rendered = []
