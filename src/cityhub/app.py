@@ -19,6 +19,7 @@ from cityhub.api import (
     contexts,
     discovery,
     entities,
+    iot,
     queries,
     streams,
     subscriptions,
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
         *temporal.routes(),
     ]
     app = HubApp(
-        routes=[Mount(API_PREFIX, routes=api_routes), Route("/health", health)],
+        routes=[Mount(API_PREFIX, routes=api_routes), *iot.routes(), Route("/health", health)],
         exception_handlers={
             NgsiLdError: ngsi_ld_error_handler,
             HTTPException: http_error_handler,

@@ -1,4 +1,5 @@
-"""``cityhub`` command line: serve, migrate, settings. The help text is the documentation."""
+"""``cityhub`` command line: serve, migrate, settings, dead-letters. The help text is the
+documentation."""
 
 from __future__ import annotations
 
@@ -61,6 +62,37 @@ def _migrate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _dead_letters(database_url: str, tenant: str, limit: int) -> list[dict[str, object]]:
+    from cityhub.storage import create_store
+
+    store = create_store(load_settings(database_url=database_url))
+    await store.open()
+    try:
+        await store.migrate()
+        letters = await store.dead_letters(tenant, limit, 0)
+    finally:
+        await store.close()
+    return [
+        {
+            "id": d.id,
+            "source": d.source,
+            "reason": d.reason,
+            "raw": d.raw,
+            "receivedAt": d.received_at,
+        }
+        for d in letters
+    ]
+
+
+def _dead_letters_command(args: argparse.Namespace) -> int:
+    import orjson
+
+    settings = load_settings(config_file=args.config)
+    for item in asyncio.run(_dead_letters(settings.database_url, args.tenant, args.limit)):
+        print(orjson.dumps(item).decode())
+    return 0
+
+
 def _settings_command(args: argparse.Namespace) -> int:
     for env_name, help_text, default in describe_settings():
         print(f"{env_name}  (default: {default!r})\n    {help_text}")
@@ -87,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     settings = commands.add_parser("settings", help="list every setting with its help")
     settings.set_defaults(run=_settings_command)
+
+    letters = commands.add_parser(
+        "dead-letters",
+        help="print what ingestion could not store (newest first, one JSON object a line:"
+        " id, source, reason, raw input, receivedAt)",
+    )
+    letters.add_argument("--tenant", default="", help="tenant (default: the default tenant)")
+    letters.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    letters.set_defaults(run=_dead_letters_command)
     return parser
 
 

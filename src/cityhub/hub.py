@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cityhub.ingest.mqtt_agent import MqttDeviceAgent
 from cityhub.notifications.dispatcher import Dispatcher
 from cityhub.notifications.feed_delivery import FeedDelivery
 from cityhub.notifications.http_delivery import HttpDelivery
@@ -11,6 +12,7 @@ from cityhub.services.batch import BatchService
 from cityhub.services.contexts import ContextService
 from cityhub.services.discovery import DiscoveryService
 from cityhub.services.entities import EntityService
+from cityhub.services.iot import IotService
 from cityhub.services.queries import QueryService
 from cityhub.services.subscriptions import SubscriptionService
 from cityhub.services.temporal import TemporalService
@@ -37,6 +39,10 @@ class Hub:
         self.temporal = TemporalService(self.store, settings)
         self.temporal_provision = TemporalProvisionService(self.store)
         self.store.record_history = settings.temporal_history
+        self.iot = IotService(
+            self.store, self.contexts, self.batch, autoprovision=settings.iot_autoprovision
+        )
+        self.device_agent: MqttDeviceAgent | None = None
         self.planner = NotificationPlanner(self.contexts)
         self.store.commit_hook = self.planner
         self.dispatcher: Dispatcher | None = None
@@ -51,6 +57,9 @@ class Hub:
         """Start the notification dispatcher (when the settings ask for it) and history
         retention (when one is set)."""
         self.temporal.start_retention()
+        if self.settings.iot_mqtt_url and self.device_agent is None:
+            self.device_agent = MqttDeviceAgent(self.settings.iot_mqtt_url, self.iot, self.store)
+            self.device_agent.start()
         if self.settings.notifications and self.dispatcher is None:
             http = HttpDelivery()
             mqtt = MqttDelivery(self.settings.notification_mqtt_ca_file)
@@ -73,6 +82,9 @@ class Hub:
 
     async def stop_background(self) -> None:
         await self.temporal.stop_retention()
+        if self.device_agent is not None:
+            await self.device_agent.stop()
+            self.device_agent = None
         if self.dispatcher is not None:
             await self.dispatcher.stop()
             self.dispatcher = None

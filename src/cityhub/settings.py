@@ -115,6 +115,17 @@ class Settings:
         "tenant=days pairs such as 'tokyo=30,seoul=90' (0 keeps everything; the default "
         "tenant is written as an empty name: '=30').",
     )
+    iot_mqtt_url: str = _setting(
+        "",
+        "MQTT broker the IoT device agent reads measures from (mqtt://[user:password@]host"
+        "[:port], or mqtts://); empty runs no agent. Devices publish on /<apikey>/<device_id>"
+        "/attrs (FIWARE IoT Agent JSON topics).",
+    )
+    iot_autoprovision: bool = _setting(
+        False,
+        "Provision a device on its first message when its apikey's service group exists; "
+        "when false such messages are dead-lettered.",
+    )
     sqlite_readers: int = _setting(4, "Reader connections in the SQLite pool (one writer besides).")
     pg_pool_size: int = _setting(10, "Connections in each worker's PostgreSQL pool.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")

@@ -137,6 +137,19 @@ class PendingNotification:
     claimed_until: float = 0.0  # the lease this worker holds; every later step checks it
 
 
+@dataclass
+class DeadLetter:
+    """Input an ingestion path could not store (clause-free: CityHub's own), kept with the
+    reason and the raw input for an operator to inspect."""
+
+    tenant: str
+    source: str  # where it came from, e.g. "mqtt:/4jggokg/sensor01/attrs"
+    reason: str
+    raw: str
+    received_at: str
+    id: int = 0
+
+
 class UnitOfWork(Protocol):
     """One write transaction on one tenant."""
 
@@ -448,6 +461,50 @@ class Store(Protocol):
     async def wait_for_notifications(self, timeout: float) -> None:
         """Return when notifications may have been queued (by any worker), or on timeout."""
         ...
+
+    # --- IoT device provisioning and dead letters (storage/*/iot.py) ----------------------
+
+    async def put_iot_service(self, tenant: str, service: dict[str, Any], now: str) -> bool:
+        """Store a service group; False when its API key is taken (in any tenant)."""
+        ...
+
+    async def iot_services(self, tenant: str) -> list[dict[str, Any]]: ...
+
+    async def iot_service(self, apikey: str) -> tuple[str, dict[str, Any]] | None:
+        """(tenant, service group) of an API key, or None."""
+        ...
+
+    async def delete_iot_service(self, tenant: str, apikey: str) -> bool:
+        """Delete a service group and its devices."""
+        ...
+
+    async def put_iot_devices(
+        self, tenant: str, devices: Sequence[dict[str, Any]], now: str
+    ) -> list[str]:
+        """Store every device, or none: returns the device ids the tenant has already."""
+        ...
+
+    async def iot_device(self, apikey: str, device_id: str) -> tuple[str, dict[str, Any]] | None:
+        """(tenant, device) of a topic's API key and device id, or None."""
+        ...
+
+    async def iot_device_of(self, tenant: str, device_id: str) -> dict[str, Any] | None:
+        """A device of the tenant by its id, or None."""
+        ...
+
+    async def iot_devices(self, tenant: str, limit: int, offset: int) -> list[dict[str, Any]]: ...
+
+    async def count_iot_devices(self, tenant: str) -> int: ...
+
+    async def delete_iot_device(self, tenant: str, device_id: str) -> bool: ...
+
+    async def add_dead_letters(self, items: Sequence[DeadLetter]) -> None: ...
+
+    async def dead_letters(self, tenant: str, limit: int, offset: int) -> list[DeadLetter]:
+        """The tenant's dead letters, newest first."""
+        ...
+
+    async def count_dead_letters(self, tenant: str) -> int: ...
 
     # --- discovery (clauses 5.7.5–5.7.10), computed in SQL over the current entities ---------
 

@@ -40,6 +40,7 @@ from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
 from cityhub.storage.sqlite import discovery, feed, history, index_tables, outbox, value_rows
 from cityhub.storage.sqlite import subscriptions as subscription_rows
 from cityhub.storage.sqlite.functions import register as register_functions
+from cityhub.storage.sqlite.iot import IotRegistry
 from cityhub.storage.sqlite.query_sql import PAGE_COLUMN, SqliteDialect
 from cityhub.storage.sqlite.temporal_store import HistoryReads, HistoryWrites
 
@@ -333,7 +334,7 @@ class SqliteUnitOfWork(HistoryWrites):
         self.outbox.extend(items)
 
 
-class SqliteStore(HistoryReads):
+class SqliteStore(HistoryReads, IotRegistry):
     """The embedded store (DESIGN: one writer, pooled readers, WAL, events after commit)."""
 
     backend = "sqlite"
