@@ -25,7 +25,7 @@ from cityhub.services.contexts import ContextService
 from cityhub.storage.base import DeadLetter, Store
 
 T = TypeVar("T")
-LOOKUP_SECONDS = 5.0  # how long a worker trusts a service or device it read
+LOOKUP_SECONDS = 30.0  # how long a worker trusts a service or device it read
 
 
 @dataclass
