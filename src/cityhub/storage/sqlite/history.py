@@ -27,6 +27,7 @@ _INSERT_INSTANCE = (
 )
 _SERIES = "SELECT id FROM temporal_series WHERE tenant = ? AND entity_id = ? AND attr = ?"
 PRUNE_BATCH = 5_000
+SERIES_CHUNK = 300  # series made per statement (3 parameters each)
 
 
 def _optional(text: str | None) -> int | None:
@@ -58,15 +59,18 @@ def series_numbers(
     """The series number of each (entity, attribute) of ``rows``; series made here go into
     ``pending`` (known to others once the transaction commits)."""
     found, missing = known.split(tenant, {(r.entity_id, r.attr) for r in rows}, pending)
-    if missing:
-        conn.executemany(
-            "INSERT INTO temporal_series (tenant, entity_id, attr) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [(tenant, *pair) for pair in missing],
-        )
-        for pair in missing:
-            (number,) = conn.execute(_SERIES, (tenant, *pair)).fetchone()
-            found[pair] = pending[(tenant, *pair)] = number
+    for start in range(0, len(missing), SERIES_CHUNK):
+        chunk = missing[start : start + SERIES_CHUNK]
+        # One statement per chunk: the no-op update makes RETURNING name existing series too.
+        made = conn.execute(
+            "INSERT INTO temporal_series (tenant, entity_id, attr) VALUES "
+            + ", ".join(["(?, ?, ?)"] * len(chunk))
+            + " ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET attr = excluded.attr"
+            " RETURNING id, entity_id, attr",
+            [value for pair in chunk for value in (tenant, *pair)],
+        ).fetchall()
+        for number, entity_id, attr in made:
+            found[(entity_id, attr)] = pending[(tenant, entity_id, attr)] = number
     return found
 
 
