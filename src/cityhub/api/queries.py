@@ -94,9 +94,18 @@ async def query_entities(request: Request) -> Response:
         raise BadRequestData(
             "Query Entities needs at least one of type, id, idPattern, attrs, q, geoQ, scopeQ"
         )
+    attrs = list_param(request, "attrs")
+    query = query_from_params(request, tm, _attrs(attrs, tm) if attrs is not None else None)
+    render = render_options(request, tm)
+    return await _answer(request, media, ctx.value, tm, query, render)
+
+
+def query_from_params(request: Request, tm: TermMap, attrs: frozenset[str] | None) -> EntityQuery:
+    """The EntityQuery of URL parameters type, id, idPattern, q, geoQ, scopeQ, limit and
+    offset (clause 5.7.2, also 5.7.4), with ``attrs`` as the caller resolved them."""
+    params = request.query_params
     type_text = params.get("type")
     ids = list_param(request, "id")
-    attrs = list_param(request, "attrs")
     q_text = params.get("q")
     scope_text = params.get("scopeQ")
     geo = parse_geo_query(
@@ -106,21 +115,19 @@ async def query_entities(request: Request) -> Response:
         params.get("geoproperty"),
     )
     limit, offset = _page(request)
-    query = EntityQuery(
+    return EntityQuery(
         types=resolve_types(parse_type_expression(type_text), tm)
         if type_text is not None
         else None,
         ids=_ids(ids) if ids is not None else None,
         id_pattern=_id_pattern(params["idPattern"]) if "idPattern" in params else None,
-        attrs=_attrs(attrs, tm) if attrs is not None else None,
+        attrs=attrs,
         q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
         geo=resolve_geo(geo, tm) if geo is not None else None,
         scope=parse_scope_query(scope_text) if scope_text is not None else None,
         limit=limit,
         offset=offset,
     )
-    render = render_options(request, tm)
-    return await _answer(request, media, ctx.value, tm, query, render)
 
 
 async def query_batch(request: Request) -> Response:

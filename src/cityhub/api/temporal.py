@@ -27,7 +27,7 @@ from cityhub.api.common import (
 from cityhub.api.entities import EntityRoute
 from cityhub.api.negotiation import JSON, JSON_LD, empty_response, json_response, negotiate
 from cityhub.api.params import flag, list_param, options, page_links
-from cityhub.api.queries import _attrs, _id_pattern, _ids, _list, _page, _selector, _text
+from cityhub.api.queries import _attrs, _list, _page, _selector, _text, query_from_params
 from cityhub.errors import BadRequestData, ResourceNotFound
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.representation import CONCISE, NORMALIZED, RenderOptions, parse_lang
@@ -41,9 +41,9 @@ from cityhub.model.temporal_representation import (
 )
 from cityhub.model.values import check_name, require_uri
 from cityhub.query.ast import EntityQuery
-from cityhub.query.geo import geo_query_from_json, parse_geo_query
+from cityhub.query.geo import geo_query_from_json
 from cityhub.query.q import parse_q
-from cityhub.query.resolve import resolve_geo, resolve_q, resolve_types
+from cityhub.query.resolve import resolve_geo, resolve_q
 from cityhub.query.scope import parse_scope_query
 from cityhub.query.temporal import (
     Aggregation,
@@ -51,7 +51,6 @@ from cityhub.query.temporal import (
     parse_aggregation,
     parse_temporal_query,
 )
-from cityhub.query.types import parse_type_expression
 from cityhub.services.temporal import TemporalAnswer
 
 _MEDIA = (JSON, JSON_LD)
@@ -258,31 +257,8 @@ async def query_temporal(request: Request) -> Response:
             "Query Temporal Evolution of Entities needs at least one of type, id, idPattern,"
             " attrs, q, geoQ, scopeQ"
         )
-    type_text = params.get("type")
-    ids = list_param(request, "id")
     shape = _shape(request, tm, list_param(request, "attrs"))
-    q_text = params.get("q")
-    scope_text = params.get("scopeQ")
-    geo = parse_geo_query(
-        params.get("georel"),
-        params.get("geometry"),
-        params.get("coordinates"),
-        params.get("geoproperty"),
-    )
-    limit, offset = _page(request)
-    query = EntityQuery(
-        types=resolve_types(parse_type_expression(type_text), tm)
-        if type_text is not None
-        else None,
-        ids=_ids(ids) if ids is not None else None,
-        id_pattern=_id_pattern(params["idPattern"]) if "idPattern" in params else None,
-        attrs=shape.attrs,
-        q=resolve_q(parse_q(q_text), tm) if q_text is not None else None,
-        geo=resolve_geo(geo, tm) if geo is not None else None,
-        scope=parse_scope_query(scope_text) if scope_text is not None else None,
-        limit=limit,
-        offset=offset,
-    )
+    query = query_from_params(request, tm, shape.attrs)
     return await _answer(request, media, ctx.value, tm, query, tq, shape)
 
 
