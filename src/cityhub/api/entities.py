@@ -28,9 +28,15 @@ from cityhub.api.negotiation import (
     negotiate,
     prepared_response,
 )
-from cityhub.api.params import DEFAULT_RENDER, flag, list_param, options, render_options
+from cityhub.api.params import (
+    DEFAULT_RENDER,
+    attribute_deletion,
+    list_param,
+    options,
+    render_options,
+)
 from cityhub.api.rendered import Rendered, cache_of
-from cityhub.errors import BadRequestData, ResourceNotFound
+from cityhub.errors import ResourceNotFound
 from cityhub.model.changes import UpdateResult
 from cityhub.model.representation import geojson_feature, render_entity
 from cityhub.model.values import check_name
@@ -212,10 +218,7 @@ async def delete_attribute(request: Request) -> Response:
     """DELETE /entities/{entityId}/attrs/{attrId} — Delete Attribute (5.6.5)."""
     hub, tenant = hub_of(request), tenant_of(request)
     _, tm = await read_context(request)
-    delete_all = flag(request, "deleteAll")
-    dataset_id = request.query_params.get("datasetId")
-    if delete_all and dataset_id is not None:
-        raise BadRequestData("deleteAll and datasetId cannot be used together")
+    dataset_id, delete_all = attribute_deletion(request)
     await hub.entities.delete_attribute(
         tenant,
         request.path_params["entity_id"],

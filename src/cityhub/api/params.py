@@ -67,6 +67,16 @@ def page_links(request: Request, limit: int, offset: int, more: bool, media: str
     return ", ".join(links)
 
 
+def attribute_deletion(request: Request) -> tuple[str | None, bool]:
+    """(datasetId, deleteAll) of a Delete Attribute request (clauses 5.6.5, 5.6.13); they
+    exclude each other."""
+    delete_all = flag(request, "deleteAll")
+    dataset_id = request.query_params.get("datasetId")
+    if delete_all and dataset_id is not None:
+        raise BadRequestData("deleteAll and datasetId cannot be used together")
+    return dataset_id, delete_all
+
+
 def flag(request: Request, name: str) -> bool:
     raw = request.query_params.get(name)
     if raw is None:

@@ -26,7 +26,7 @@ from cityhub.api.common import (
 )
 from cityhub.api.entities import EntityRoute
 from cityhub.api.negotiation import JSON, JSON_LD, empty_response, json_response, negotiate
-from cityhub.api.params import flag, list_param, options, page_links
+from cityhub.api.params import attribute_deletion, flag, list_param, options, page_links
 from cityhub.api.queries import _attrs, _list, _page, _selector, _text, query_from_params
 from cityhub.errors import BadRequestData, ResourceNotFound
 from cityhub.jsonld.termmap import TermMap
@@ -381,10 +381,7 @@ async def delete_temporal_attribute(request: Request) -> Response:
     """DELETE /temporal/entities/{entityId}/attrs/{attrId} (5.6.13)."""
     hub, tenant = hub_of(request), tenant_of(request)
     _, tm = await read_context(request)
-    delete_all = flag(request, "deleteAll")
-    dataset_id = request.query_params.get("datasetId")
-    if delete_all and dataset_id is not None:
-        raise BadRequestData("deleteAll and datasetId cannot be used together")
+    dataset_id, delete_all = attribute_deletion(request)
     await hub.temporal_provision.delete_attribute(
         tenant,
         request.path_params["entity_id"],
