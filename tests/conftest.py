@@ -89,7 +89,8 @@ async def store(
         await pg_store.pool.execute(
             "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types, subscriptions,"
             " subscription_versions, notification_outbox, notification_feed, temporal_entities,"
-            " attribute_instances, temporal_series, iot_services, iot_devices, dead_letters"
+            " attribute_instances, temporal_series, iot_services, iot_devices, dead_letters,"
+            " feed_runs"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
         pg_store.series.known.clear()  # and history series numbers

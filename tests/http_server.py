@@ -33,6 +33,7 @@ class Route:
     status: int = 200
     content_type: str = JSON_LD
     delay: float = 0.0
+    etag: str | None = None  # sent as ETag; a matching If-None-Match gets 304
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,7 +44,13 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         with owner.lock:
             owner.counts[path] += 1
+            owner.requests.append((self.path, dict(self.headers.items())))
             route = owner.routes.get(path)
+        if route is not None and route.etag and self.headers.get("If-None-Match") == route.etag:
+            self.send_response(304)
+            self.send_header("ETag", route.etag)
+            self.end_headers()
+            return
         if route is None:
             route = Route(b'{"detail": "not found"}', status=404, content_type="application/json")
         if route.delay:
@@ -52,6 +59,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(route.status)
             self.send_header("Content-Type", route.content_type)
             self.send_header("Content-Length", str(len(route.body)))
+            if route.etag:
+                self.send_header("ETag", route.etag)
             self.end_headers()
             self.wfile.write(route.body)
         except (BrokenPipeError, ConnectionResetError):
@@ -72,6 +81,7 @@ class ContextServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.counts: Counter[str] = Counter()
+        self.requests: list[tuple[str, dict[str, str]]] = []  # (path with query, headers)
         self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
@@ -94,6 +104,7 @@ class ContextServer:
         status: int = 200,
         content_type: str = JSON_LD,
         delay: float = 0.0,
+        etag: str | None = None,
     ) -> str:
         """Serve ``body`` (bytes, str, or a JSON value) at ``path``; returns the full URL."""
         if isinstance(body, bytes):
@@ -103,7 +114,7 @@ class ContextServer:
         else:
             raw = json.dumps(body).encode()
         with self.lock:
-            self.routes[path] = Route(raw, status, content_type, delay)
+            self.routes[path] = Route(raw, status, content_type, delay, etag)
         return self.url(path)
 
     def hits(self, path: str) -> int:

@@ -19,6 +19,7 @@ from cityhub.api import (
     contexts,
     discovery,
     entities,
+    feeds,
     iot,
     queries,
     streams,
@@ -78,7 +79,12 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
         *temporal.routes(),
     ]
     app = HubApp(
-        routes=[Mount(API_PREFIX, routes=api_routes), *iot.routes(), Route("/health", health)],
+        routes=[
+            Mount(API_PREFIX, routes=api_routes),
+            *iot.routes(),
+            *feeds.routes(),
+            Route("/health", health),
+        ],
         exception_handlers={
             NgsiLdError: ngsi_ld_error_handler,
             HTTPException: http_error_handler,

@@ -1,15 +1,16 @@
-"""``cityhub`` command line: serve, migrate, settings, dead-letters. The help text is the
-documentation."""
+"""``cityhub`` command line: serve, migrate, settings, dead-letters, ingest, demo. The help
+text is the documentation."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 
-from cityhub.settings import ENV_PREFIX, describe_settings, load_settings
+from cityhub.settings import ENV_PREFIX, Settings, describe_settings, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -17,6 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {"host": args.host, "port": args.port, "workers": args.workers}
     settings = load_settings(config_file=args.config, **overrides)
+    _check_feeds(settings)
     # Workers are separate processes: they read the same settings from the environment.
     for name, value in overrides.items():
         if value is not None:
@@ -42,6 +44,14 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,
     )
     return 0
+
+
+def _check_feeds(settings: Settings) -> None:
+    """Refuse to start with a feed configuration that cannot run (ValueError: usage error)."""
+    from cityhub.ingest.feeds.scheduler import build_adapter, feed_configs
+
+    for config in feed_configs(settings.feeds):
+        build_adapter(config, settings)
 
 
 async def _migrate(database_url: str) -> list[str]:
@@ -93,6 +103,26 @@ def _dead_letters_command(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_DATABASE = "sqlite:///cityhub-demo.db"
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from cityhub.demo.server import run_demo
+    from cityhub.demo.table import register_samples
+
+    settings = load_settings(config_file=args.config, host=args.host, port=args.port)
+    if settings.database_url == Settings.database_url and not os.environ.get(
+        ENV_PREFIX + "DATABASE_URL"
+    ):
+        settings = load_settings(
+            config_file=args.config, host=args.host, port=args.port, database_url=DEMO_DATABASE
+        )
+    register_samples()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_demo(settings, args.seed, live=not args.no_live))
+    return 0
+
+
 def _settings_command(args: argparse.Namespace) -> int:
     for env_name, help_text, default in describe_settings():
         print(f"{env_name}  (default: {default!r})\n    {help_text}")
@@ -128,6 +158,23 @@ def build_parser() -> argparse.ArgumentParser:
     letters.add_argument("--tenant", default="", help="tenant (default: the default tenant)")
     letters.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     letters.set_defaults(run=_dead_letters_command)
+
+    from cityhub.ingest.feeds.command import add_parser as add_ingest
+
+    add_ingest(commands)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run a hub with Seoul, Tokyo and Beijing as living demo cities (tenants seoul, "
+        "tokyo, beijing; offline; SQLite file cityhub-demo.db unless CITYHUB_DATABASE_URL is set)",
+    )
+    demo.add_argument("--host", help="listen address (default 0.0.0.0)")
+    demo.add_argument("--port", type=int, help="listen port (default 1026)")
+    demo.add_argument("--seed", type=int, default=2026, help="variation seed (default 2026)")
+    demo.add_argument(
+        "--no-live", action="store_true", help="seed the cities but do not keep changing them"
+    )
+    demo.set_defaults(run=_demo_command)
     return parser
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cityhub.ingest.feeds.runner import FeedRunner
+from cityhub.ingest.feeds.scheduler import FeedScheduler
 from cityhub.ingest.mqtt_agent import MqttDeviceAgent
 from cityhub.notifications.dispatcher import Dispatcher
 from cityhub.notifications.feed_delivery import FeedDelivery
@@ -43,6 +45,8 @@ class Hub:
             self.store, self.contexts, self.batch, autoprovision=settings.iot_autoprovision
         )
         self.device_agent: MqttDeviceAgent | None = None
+        self.feeds = FeedRunner(self.store, self.contexts, self.batch)
+        self.feed_scheduler: FeedScheduler | None = None
         self.planner = NotificationPlanner(self.contexts)
         self.store.commit_hook = self.planner
         self.dispatcher: Dispatcher | None = None
@@ -54,9 +58,12 @@ class Hub:
         self.start_background()
 
     def start_background(self) -> None:
-        """Start the notification dispatcher (when the settings ask for it) and history
-        retention (when one is set)."""
+        """Start the notification dispatcher (when the settings ask for it), history
+        retention (when one is set), the MQTT device agent and the scheduled feeds."""
         self.temporal.start_retention()
+        if self.settings.feeds and self.feed_scheduler is None:
+            self.feed_scheduler = FeedScheduler(self.settings, self.feeds)
+            self.feed_scheduler.start()
         if self.settings.iot_mqtt_url and self.device_agent is None:
             self.device_agent = MqttDeviceAgent(self.settings.iot_mqtt_url, self.iot, self.store)
             self.device_agent.start()
@@ -82,6 +89,9 @@ class Hub:
 
     async def stop_background(self) -> None:
         await self.temporal.stop_retention()
+        if self.feed_scheduler is not None:
+            await self.feed_scheduler.stop()
+            self.feed_scheduler = None
         if self.device_agent is not None:
             await self.device_agent.stop()
             self.device_agent = None

@@ -7,6 +7,7 @@ fails when a field has none, so the settings are their own documentation.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -126,6 +127,30 @@ class Settings:
         "Provision a device on its first message when its apikey's service group exists; "
         "when false such messages are dead-lettered.",
     )
+    feeds: tuple[dict[str, Any], ...] = _setting(
+        (),
+        "Open-data feeds this hub runs on a schedule: in the TOML file an array of tables "
+        "[[feeds]] with adapter (short name, see 'cityhub ingest --list'), tenant (default: "
+        "the adapter's), interval (seconds, default 300) and options (a table); in the "
+        "environment the same as a JSON array.",
+    )
+    feed_timeout: float = _setting(20.0, "Seconds one feed HTTP request may take.")
+    feed_retries: int = _setting(
+        3, "Retries of a failed feed request (connection error, timeout, 429, 5xx), with backoff."
+    )
+    seoul_api_key: str = _setting(
+        "", "API key of the Seoul Open Data Plaza (openapi.seoul.go.kr) for the Seoul feeds."
+    )
+    data_go_kr_api_key: str = _setting(
+        "",
+        "Service key of data.go.kr / safetydata.go.kr (AirKorea air quality, disaster messages).",
+    )
+    odpt_api_key: str = _setting("", "Consumer key of the ODPT API (Tokyo public transport).")
+    bundled_contexts: bool = _setting(
+        True,
+        "Answer the Smart Data Models @context URLs from the copies shipped with the hub "
+        "(works offline); false fetches them from the network like any other context.",
+    )
     sqlite_readers: int = _setting(4, "Reader connections in the SQLite pool (one writer besides).")
     pg_pool_size: int = _setting(10, "Connections in each worker's PostgreSQL pool.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
@@ -213,6 +238,8 @@ def _coerce(name: str, raw: Any, kind: Any, *, parse: bool = True) -> Any:
     strings are parsed, as environment variables and command-line arguments need.
     """
     kind_name = kind if isinstance(kind, str) else kind.__name__
+    if kind_name.startswith("tuple[dict"):
+        return _tables(name, raw, parse=parse)
     if kind_name == "bool":
         if isinstance(raw, bool):
             return raw
@@ -236,6 +263,20 @@ def _coerce(name: str, raw: Any, kind: Any, *, parse: bool = True) -> Any:
     if not isinstance(raw, str):
         raise ValueError(f"Setting {name} expects a string, got {raw!r}")
     return raw
+
+
+def _tables(name: str, raw: Any, *, parse: bool) -> tuple[dict[str, Any], ...]:
+    """An array of tables: from TOML as it is, from the environment as a JSON array."""
+    if parse and isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else []
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"Setting {name} expects a JSON array of objects: {exc}") from None
+    if isinstance(raw, tuple):
+        raw = list(raw)
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ValueError(f"Setting {name} expects an array of tables, got {raw!r}")
+    return tuple(dict(item) for item in raw)
 
 
 def load_settings(

@@ -20,6 +20,7 @@ import orjson
 from pyld import jsonld
 
 from cityhub.errors import BadRequestData, LdContextNotAvailable
+from cityhub.jsonld.bundled import bundled_document, bundled_model
 from cityhub.jsonld.core import CORE_CONTEXT_URL, core_context_document, is_core_context_url
 from cityhub.jsonld.termmap import TermMap
 
@@ -56,6 +57,7 @@ class ContextResolver:
         allow_hosts: str = "*",
         stored_lookup: StoredLookup | None = None,
         stored_record: StoredRecord | None = None,
+        bundled: bool = True,
     ) -> None:
         self.fetch_timeout = fetch_timeout
         self.max_bytes = max_bytes
@@ -69,6 +71,7 @@ class ContextResolver:
         self._inflight: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._stored_lookup = stored_lookup
         self._stored_record = stored_record
+        self.bundled = bundled
         self._client: httpx.AsyncClient | None = None
         self._processor = jsonld.JsonLdProcessor()
         self.core = self._compile([CORE_CONTEXT_URL], {CORE_CONTEXT_URL: core_context_document()})
@@ -114,6 +117,9 @@ class ContextResolver:
         """The @context document behind a URL: core, hosted, cached or freshly fetched."""
         if is_core_context_url(url):
             return core_context_document()
+        model = bundled_model(url) if self.bundled else None
+        if model is not None:
+            return bundled_document(model)
         cached = self._documents.get(url)
         if cached is not None:
             self._documents.move_to_end(url)
@@ -199,7 +205,7 @@ class ContextResolver:
         while pending:
             batch = [url for url in dict.fromkeys(pending) if url not in documents]
             pending = []
-            remote = [u for u in batch if u not in self._documents and not is_core_context_url(u)]
+            remote = [u for u in batch if u not in self._documents and not self._is_local(u)]
             fetches += len(remote)
             if fetches > self.max_fetches:
                 raise LdContextNotAvailable(
@@ -210,6 +216,10 @@ class ContextResolver:
                 documents[url] = doc
                 pending.extend(_context_urls([doc.get("@context")]))
         return documents
+
+    def _is_local(self, url: str) -> bool:
+        """Whether a context URL is answered without a fetch (core or bundled)."""
+        return is_core_context_url(url) or (self.bundled and bundled_model(url) is not None)
 
     def _compile(self, items: list[Any], documents: dict[str, dict[str, Any]]) -> TermMap:
         def loader(url: str, options: Any = None) -> dict[str, Any]:

@@ -308,3 +308,42 @@ def delete_attribute(
         if not existing:
             del entity[iri]
     entity["modifiedAt"] = now
+
+
+_SYSTEM_TIMES = ("createdAt", "modifiedAt")
+
+
+def _content(instance: Instance) -> Instance:
+    """An instance without its system timestamps, at every sub-attribute level."""
+    return {
+        key: [_content(sub) for sub in value] if ":" in key else value
+        for key, value in instance.items()
+        if key not in _SYSTEM_TIMES
+    }
+
+
+def drop_unchanged(entity: Entity, fragment: Fragment) -> bool:
+    """Remove from ``fragment`` every instance the entity already holds with the same content
+    (its system timestamps aside); True when something is left to change.
+
+    Feeds resend whole snapshots every few minutes: what did not change must keep its
+    modifiedAt and add no history (issue 6: the same observation twice changes nothing).
+    """
+    for iri in list(fragment.attributes):
+        existing = entity.get(iri)
+        if existing is None:
+            continue
+        kept = []
+        for instance in fragment.attributes[iri]:
+            index = _find(existing, instance.get("datasetId"))
+            if index is None or _content(existing[index]) != _content(instance):
+                kept.append(instance)
+        if kept:
+            fragment.attributes[iri] = kept
+        else:
+            del fragment.attributes[iri]
+    if fragment.types and not set(fragment.types) <= set(entity["type"]):
+        return True
+    if fragment.scope is not None and not set(fragment.scope) <= set(entity.get("scope", [])):
+        return True
+    return bool(fragment.attributes)

@@ -30,6 +30,7 @@ class BatchResult:
     success: list[str] = field(default_factory=list)
     errors: list[tuple[str | None, NgsiLdError]] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # sync: already held as sent
 
 
 def _entity_id_of(raw: Any) -> str | None:
@@ -134,6 +135,41 @@ class BatchService:
                         new = changes.replace_entity(old, entity_from_fragment(fragment), now)
                     updates.append(new)
                     uow.events.append(ChangeEvent(tenant, UPDATED, entity_id, old, new))
+                result.success.append(entity_id)
+            await uow.insert(inserts)
+            await uow.update(updates)
+        return result
+
+    async def sync(self, tenant: str, body: Any, tms: list[TermMap | NgsiLdError]) -> BatchResult:
+        """Upsert in update mode (5.6.8) for snapshots a feed resends: attributes whose
+        content is already stored are left alone (their modifiedAt, no history, no
+        notification), and an entity with nothing new is not written at all."""
+        result = BatchResult()
+        fragments = self._parse_all(body, tms, result, need_type=True, nulls=False)
+        if not fragments:
+            return result
+        now = now_iso()
+        async with self.store.transaction(tenant) as uow:
+            current = await uow.get_many([f.entity_id for f in fragments if f.entity_id])
+            inserts: list[Entity] = []
+            updates: list[Entity] = []
+            for fragment in fragments:
+                entity_id = fragment.entity_id
+                assert entity_id is not None
+                old = current.get(entity_id)
+                if old is None:
+                    entity = changes.new_entity(entity_from_fragment(fragment), now)
+                    inserts.append(entity)
+                    result.created.append(entity_id)
+                    uow.events.append(ChangeEvent(tenant, CREATED, entity_id, None, entity))
+                elif changes.drop_unchanged(old, fragment):
+                    new = copy.deepcopy(old)
+                    changes.append_attributes(new, fragment, now, no_overwrite=False)
+                    updates.append(new)
+                    uow.events.append(ChangeEvent(tenant, UPDATED, entity_id, old, new))
+                else:
+                    result.unchanged.append(entity_id)
+                    continue
                 result.success.append(entity_id)
             await uow.insert(inserts)
             await uow.update(updates)

@@ -46,6 +46,7 @@ class ContextService:
             allow_hosts=settings.context_allow_hosts,
             stored_lookup=self._lookup,
             stored_record=self._record_cached,
+            bundled=settings.bundled_contexts,
         )
 
     async def aclose(self) -> None:

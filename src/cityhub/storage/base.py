@@ -506,6 +506,21 @@ class Store(Protocol):
 
     async def count_dead_letters(self, tenant: str) -> int: ...
 
+    # --- scheduled feeds (ingest/feeds/scheduler.py) --------------------------------------
+
+    async def claim_feed_run(self, feed: str, now: float, until: float) -> bool:
+        """Take the lease to run ``feed`` now when nobody holds it after ``now`` (epoch
+        seconds); True for exactly one of the workers asking at once."""
+        ...
+
+    async def record_feed_run(self, feed: str, report: str) -> None:
+        """Keep the JSON report of the feed's last run."""
+        ...
+
+    async def feed_run_reports(self) -> dict[str, str]:
+        """Each feed's last report (JSON text), by feed name."""
+        ...
+
     # --- discovery (clauses 5.7.5–5.7.10), computed in SQL over the current entities ---------
 
     async def entity_types(self, tenant: str) -> list[str]:

@@ -38,6 +38,7 @@ from cityhub.storage.base import (
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.postgres import discovery, feed, history, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
+from cityhub.storage.postgres.feed_runs import FeedRunRegistry
 from cityhub.storage.postgres.iot import IotRegistry
 from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
 from cityhub.storage.postgres.temporal_store import HistoryReads, HistoryWrites
@@ -260,7 +261,7 @@ class PostgresUnitOfWork(HistoryWrites):
             await outbox.add(self._conn, self._tenant, items, time.time())
 
 
-class PostgresStore(HistoryReads, IotRegistry):
+class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry):
     """The production store: PostgreSQL 15 + PostGIS 3 through an asyncpg pool."""
 
     backend = "postgres"

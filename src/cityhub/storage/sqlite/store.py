@@ -39,6 +39,7 @@ from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
 from cityhub.storage.sqlite import discovery, feed, history, index_tables, outbox, value_rows
 from cityhub.storage.sqlite import subscriptions as subscription_rows
+from cityhub.storage.sqlite.feed_runs import FeedRunRegistry
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.iot import IotRegistry
 from cityhub.storage.sqlite.query_sql import PAGE_COLUMN, SqliteDialect
@@ -334,7 +335,7 @@ class SqliteUnitOfWork(HistoryWrites):
         self.outbox.extend(items)
 
 
-class SqliteStore(HistoryReads, IotRegistry):
+class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry):
     """The embedded store (DESIGN: one writer, pooled readers, WAL, events after commit)."""
 
     backend = "sqlite"
