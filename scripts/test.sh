@@ -9,6 +9,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The dashboard's front-end packages, from the npm registry (package-lock.json pins them).
+WEB=src/cityhub/dashboard/web
+if [ ! -d "$WEB/node_modules" ] || [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$WEB" --no-audit --no-fund --loglevel=error
+fi
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy src

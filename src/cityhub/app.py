@@ -28,6 +28,7 @@ from cityhub.api import (
 )
 from cityhub.api.dispatch import hot_route, serve
 from cityhub.api.problems import http_error_handler, ngsi_ld_error_handler, unexpected_error_handler
+from cityhub.dashboard import routes as dashboard
 from cityhub.errors import NgsiLdError
 from cityhub.hub import Hub
 from cityhub.settings import Settings, load_settings
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
             Mount(API_PREFIX, routes=api_routes),
             *iot.routes(),
             *feeds.routes(),
+            *dashboard.routes(),
             Route("/health", health),
         ],
         exception_handlers={

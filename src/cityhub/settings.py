@@ -146,6 +146,24 @@ class Settings:
         "Service key of data.go.kr / safetydata.go.kr (AirKorea air quality, disaster messages).",
     )
     odpt_api_key: str = _setting("", "Consumer key of the ODPT API (Tokyo public transport).")
+    dashboard_map_style: str = _setting(
+        "",
+        "URL of a MapLibre style JSON for the dashboard map (an online basemap); empty uses the "
+        "offline basemap (land, coastlines, borders and the data's own roads).",
+    )
+    dashboard_tile_url: str = _setting(
+        "",
+        "Raster tile URL template ({z}/{x}/{y}) drawn under the dashboard's data when no style "
+        "is set, e.g. a city's own tile server; empty draws none.",
+    )
+    dashboard_tile_attribution: str = _setting(
+        "", "Attribution shown on the dashboard map for the style or tiles set above."
+    )
+    dashboard_assets: str = _setting(
+        "",
+        "Folder holding the dashboard's npm packages (node_modules); empty uses the one "
+        "beside the dashboard's sources (src/cityhub/dashboard/web/node_modules).",
+    )
     bundled_contexts: bool = _setting(
         True,
         "Answer the Smart Data Models @context URLs from the copies shipped with the hub "

@@ -183,3 +183,12 @@ async def test_cityhub_demo_serves_the_three_cities_and_keeps_them_changing(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_demo_alerts_are_issued_around_now(replay: DemoReplay) -> None:
+    """Each sample file moves by its own offset (they come from different years)."""
+    for tenant, entities in replay.base.items():
+        for e in entities:
+            if "dateIssued" in e:
+                issued = datetime.fromisoformat(e["dateIssued"]["value"]["@value"])
+                assert abs(issued - NOW) < timedelta(days=1), (tenant, e["id"], issued)

@@ -46,15 +46,15 @@ class Sample:
     options: dict[str, Any] = field(default_factory=dict)
     varied: bool = False  # measured values move over time (else replayed as they are)
 
-    def load(self, root: Traversable) -> list[Entity | Rejected]:
+    def load(self, root: Traversable) -> list[list[Entity | Rejected]]:
+        """What each file maps to (each file is one moment of its feed)."""
         adapter = adapter_class(self.adapter)(self.options)
-        items: list[Entity | Rejected] = []
-        for name in self.files:
-            payload = root.joinpath(name).read_bytes()
-            # A fixed fetch time: parsing never depends on when the demo runs.
-            fetched = datetime(2026, 1, 1, tzinfo=UTC)
-            items.extend(adapter.parse(payload, fetched_at=fetched, source=name))
-        return items
+        # A fixed fetch time: parsing never depends on when the demo runs.
+        fetched = datetime(2026, 1, 1, tzinfo=UTC)
+        return [
+            adapter.parse(root.joinpath(name).read_bytes(), fetched_at=fetched, source=name)
+            for name in self.files
+        ]
 
 
 SAMPLES: list[Sample] = []  # filled by demo/samples_table.py
@@ -74,18 +74,18 @@ class DemoReplay:
         self.rejected = 0
         root = samples_dir()
         for sample in SAMPLES if samples is None else samples:
-            items = sample.load(root)
-            entities = [item for item in items if not isinstance(item, Rejected)]
-            self.rejected += len(items) - len(entities)
-            taken = latest_observation(entities)
-            delta = (now - taken) if taken is not None else timedelta(0)
-            delta = timedelta(minutes=int(delta.total_seconds() // 60))  # whole minutes
-            kind = "varied" if sample.varied and any(VARYING & set(e) for e in entities) else None
-            for entity in entities:
-                moved = shifted(entity, delta)
-                label = "varied" if kind and VARYING & set(entity) else "replayed"
-                moved["demoData"] = prop(label)
-                self.base.setdefault(sample.tenant, []).append(moved)
+            for items in sample.load(root):
+                entities = [item for item in items if not isinstance(item, Rejected)]
+                self.rejected += len(items) - len(entities)
+                # Each payload moves by its own offset: samples come from different years.
+                taken = latest_observation(entities)
+                delta = (now - taken) if taken is not None else timedelta(0)
+                delta = timedelta(minutes=int(delta.total_seconds() // 60))  # whole minutes
+                for entity in entities:
+                    moved = shifted(entity, delta)
+                    label = "varied" if sample.varied and VARYING & set(entity) else "replayed"
+                    moved["demoData"] = prop(label)
+                    self.base.setdefault(sample.tenant, []).append(moved)
         self.base.setdefault("beijing", []).extend(beijing_entities(seed, now))
 
     def varying(self, tenant: str) -> list[Entity]:

@@ -34,12 +34,24 @@ def shifted(value: Any, delta: timedelta) -> Any:
     return value
 
 
+ISSUE_TIMES = ("dateIssued", "dateObserved", "observationDateTime")
+
+
+def _attribute_time(attribute: Any) -> datetime | None:
+    value = attribute.get("value") if isinstance(attribute, dict) else None
+    if isinstance(value, dict):
+        value = value.get("@value")
+    return parse_time(value) if isinstance(value, str) else None
+
+
 def latest_observation(entities: list[dict[str, Any]]) -> datetime | None:
     """The moment a sample was taken, which the replay moves to now: the latest
-    ``observedAt`` among the entities, else (alerts, forecasts) the earliest time they name,
-    so what was issued becomes "just now" and validity periods still lie ahead."""
-    found: list[datetime] = []
-    fallback: list[datetime] = []
+    ``observedAt`` among the entities, else the latest issue/observation time they state
+    (``dateIssued``, ``dateObserved``…), else the earliest time they name at all — so what
+    was issued becomes "just now" and validity periods still lie ahead."""
+    observed: list[datetime] = []
+    stated: list[datetime] = []
+    every: list[datetime] = []
 
     def walk(value: Any, key: str = "") -> None:
         if isinstance(value, dict):
@@ -51,9 +63,16 @@ def latest_observation(entities: list[dict[str, Any]]) -> datetime | None:
         elif isinstance(value, str):
             moment = parse_time(value)
             if moment is not None:
-                (found if key == "observedAt" else fallback).append(moment)
+                (observed if key == "observedAt" else every).append(moment)
 
     walk(entities)
-    if found:
-        return max(found)
-    return min(fallback) if fallback else None
+    for entity in entities:
+        for name in ISSUE_TIMES:
+            moment = _attribute_time(entity.get(name))
+            if moment is not None:
+                stated.append(moment)
+    if observed:
+        return max(observed)
+    if stated:
+        return max(stated)
+    return min(every) if every else None

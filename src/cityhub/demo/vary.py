@@ -38,7 +38,7 @@ RULES: dict[str, Rule] = {
     "so2": Rule(0.15, 0.0),
     "airQualityIndex": Rule(0.15, 0.0, whole=True),
 }
-PERIOD_TICKS = 96.0  # one slow wave per 96 ticks (a day at 15-minute ticks)
+PERIOD_TICKS = 8640.0  # one slow wave a day (ticks are 10 s: demo/replay.py)
 CONGESTED_BELOW_KMH = 15.0  # Seoul TOPIS: 정체 (congested) under 15 km/h on city roads
 
 
