@@ -14,6 +14,11 @@ WEB=src/cityhub/dashboard/web
 if [ ! -d "$WEB/node_modules" ] || [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]; then
   npm ci --prefix "$WEB" --no-audit --no-fund --loglevel=error
 fi
+# The PyPI NGSI-LD client the federation interop test drives: its own venv (it pins httpx<0.24).
+if [ ! -x .venv-interop/bin/python ]; then
+  "$PYTHON" -m venv .venv-interop
+  .venv-interop/bin/python -m pip install --quiet --disable-pip-version-check 'ngsildclient==0.5.2'
+fi
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy src

@@ -90,7 +90,8 @@ async def store(
             "TRUNCATE entities, tenants, jsonld_contexts, entity_geo, entity_types, subscriptions,"
             " subscription_versions, notification_outbox, notification_feed, temporal_entities,"
             " attribute_instances, temporal_series, iot_services, iot_devices, dead_letters,"
-            " feed_runs"
+            " feed_runs, csource_registrations, csource_subscriptions, csource_versions,"
+            " csource_outbox"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
         pg_store.series.known.clear()  # and history series numbers

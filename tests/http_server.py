@@ -127,7 +127,12 @@ class ContextServer:
             return sum(self.counts.values())
 
     def close(self) -> None:
-        self._server.shutdown()
+        """Stop serving. ``shutdown()`` waits for the serving loop without a timeout, and a
+        full test run once hung there for good: it is asked from a helper thread and waited
+        for at most 5 s, then the socket is closed regardless (the threads are daemons)."""
+        stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(timeout=5)
         self._server.server_close()
         self._thread.join(timeout=5)
 

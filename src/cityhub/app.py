@@ -20,16 +20,20 @@ from cityhub.api import (
     discovery,
     entities,
     feeds,
+    gate,
     iot,
     queries,
+    registrations,
     streams,
     subscriptions,
     temporal,
 )
+from cityhub.api.csources import csources_of
 from cityhub.api.dispatch import hot_route, serve
 from cityhub.api.problems import http_error_handler, ngsi_ld_error_handler, unexpected_error_handler
 from cityhub.dashboard import routes as dashboard
 from cityhub.errors import NgsiLdError
+from cityhub.federation.configured import configured_sources, register_configured
 from cityhub.hub import Hub
 from cityhub.settings import Settings, load_settings
 
@@ -47,6 +51,12 @@ class HubApp(Starlette):
     """Starlette, with the hot entity and batch routes dispatched directly (api.dispatch)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.state.hub.sharing.active:
+            scope["app"] = self
+            refused = gate.check(scope)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
         if scope["type"] == "http" and not self.user_middleware:
             hot = hot_route(scope)
             if hot is not None:
@@ -64,6 +74,10 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await the_hub.open()
+        sources = configured_sources(settings.sources)
+        if sources:
+            service = csources_of(the_hub).registrations
+            await register_configured(sources, service, the_hub.contexts)
         try:
             yield
         finally:
@@ -77,6 +91,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
         *discovery.routes(),
         *streams.routes(),  # before subscriptions: /subscriptions/{id}/stream
         *subscriptions.routes(),
+        *registrations.routes(),
         *temporal.routes(),
     ]
     app = HubApp(

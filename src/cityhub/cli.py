@@ -48,10 +48,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _check_feeds(settings: Settings) -> None:
     """Refuse to start with a feed configuration that cannot run (ValueError: usage error)."""
+    from cityhub.federation.configured import configured_sources
     from cityhub.ingest.feeds.scheduler import build_adapter, feed_configs
 
     for config in feed_configs(settings.feeds):
         build_adapter(config, settings)
+    configured_sources(settings.sources)
 
 
 async def _migrate(database_url: str) -> list[str]:
@@ -114,12 +116,19 @@ def _demo_command(args: argparse.Namespace) -> int:
     if settings.database_url == Settings.database_url and not os.environ.get(
         ENV_PREFIX + "DATABASE_URL"
     ):
+        database = DEMO_DATABASE
+        if args.city:
+            database = f"sqlite:///cityhub-demo-{args.city}.db"
         settings = load_settings(
-            config_file=args.config, host=args.host, port=args.port, database_url=DEMO_DATABASE
+            config_file=args.config, host=args.host, port=args.port, database_url=database
         )
+    if args.federated:
+        from cityhub.demo.federated import run_federated
+
+        return run_federated(settings, args.seed)
     register_samples()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(settings, args.seed, live=not args.no_live))
+        asyncio.run(run_demo(settings, args.seed, live=not args.no_live, city=args.city))
     return 0
 
 
@@ -173,6 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="variation seed (default 2026)")
     demo.add_argument(
         "--no-live", action="store_true", help="seed the cities but do not keep changing them"
+    )
+    demo.add_argument(
+        "--city",
+        choices=["seoul", "tokyo", "beijing"],
+        help="serve one demo city only (its own SQLite file cityhub-demo-<city>.db)",
+    )
+    demo.add_argument(
+        "--federated",
+        action="store_true",
+        help="the regional example: three city hubs (ports P+1..P+3, one city each, sharing "
+        "with the region by policy) and a regional hub on port P that federates them",
     )
     demo.set_defaults(run=_demo_command)
     return parser

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from cityhub.federation.distributed import Federation
+from cityhub.federation.sharing import SharingPolicy, partners_from_settings
+from cityhub.ingest.feeds.contexts import context_of
 from cityhub.ingest.feeds.runner import FeedRunner
 from cityhub.ingest.feeds.scheduler import FeedScheduler
 from cityhub.ingest.mqtt_agent import MqttDeviceAgent
+from cityhub.jsonld.termmap import TermMap
 from cityhub.notifications.dispatcher import Dispatcher
 from cityhub.notifications.feed_delivery import FeedDelivery
 from cityhub.notifications.http_delivery import HttpDelivery
@@ -12,6 +16,7 @@ from cityhub.notifications.mqtt_delivery import MqttDelivery
 from cityhub.notifications.planner import NotificationPlanner
 from cityhub.services.batch import BatchService
 from cityhub.services.contexts import ContextService
+from cityhub.services.csources import make_csources
 from cityhub.services.discovery import DiscoveryService
 from cityhub.services.entities import EntityService
 from cityhub.services.iot import IotService
@@ -47,6 +52,9 @@ class Hub:
         self.device_agent: MqttDeviceAgent | None = None
         self.feeds = FeedRunner(self.store, self.contexts, self.batch)
         self.feed_scheduler: FeedScheduler | None = None
+        self.csources = make_csources(self.store, self.contexts, settings)
+        self.federation = Federation(self)
+        self.sharing = SharingPolicy({}, settings.admin_key)
         self.planner = NotificationPlanner(self.contexts)
         self.store.commit_hook = self.planner
         self.dispatcher: Dispatcher | None = None
@@ -55,7 +63,20 @@ class Hub:
         await self.store.open()
         if migrate:
             await self.store.migrate()
+        await self.prepare()
         self.start_background()
+
+    async def prepare(self) -> None:
+        """What needs the open store or the contexts: the sharing policy's names resolved
+        (a bad [[partners]] table stops the start), this hub's source identity."""
+
+        async def resolve(type_name: str) -> TermMap:
+            return await self.contexts.resolve(context_of(type_name))
+
+        partners = await partners_from_settings(self.settings.partners, resolve)
+        self.sharing = SharingPolicy({p.key: p for p in partners}, self.settings.admin_key)
+        self.federation.identity = await self.store.source_identity()
+        self.csources.notifier.kick()  # what a stopped process left queued
 
     def start_background(self) -> None:
         """Start the notification dispatcher (when the settings ask for it), history
@@ -101,5 +122,7 @@ class Hub:
 
     async def close(self) -> None:
         await self.stop_background()
+        await self.csources.notifier.aclose()
+        await self.federation.aclose()
         await self.contexts.aclose()
         await self.store.close()

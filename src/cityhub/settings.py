@@ -59,6 +59,12 @@ class Settings:
     multi_tenancy: bool = _setting(
         True, "Honour the NGSILD-Tenant header; when false a tenant header gets 501."
     )
+    hub_alias: str = _setting(
+        "",
+        "This hub's contextSourceAlias (/ngsi-ld/v1/info/sourceIdentity): the pseudonym other "
+        "hubs see in Via headers to detect loops, unique among federated hubs (e.g. "
+        "seoul-cityhub); empty makes one from the hub's stored id.",
+    )
     query_default_limit: int = _setting(
         20, "Entities per page of a query when the request gives no limit (clause 5.5.9)."
     )
@@ -163,6 +169,31 @@ class Settings:
         "",
         "Folder holding the dashboard's npm packages (node_modules); empty uses the one "
         "beside the dashboard's sources (src/cityhub/dashboard/web/node_modules).",
+    )
+    federation_timeout: float = _setting(
+        5.0,
+        "Seconds a context source may take to answer a distributed operation when its "
+        "registration sets no management.timeout; a slower source is left out of the answer "
+        "with an NGSILD-Warning.",
+    )
+    sources: tuple[dict[str, Any], ...] = _setting(
+        (),
+        "City hubs this (regional) hub federates: in the TOML file an array of tables "
+        "[[sources]] with name, endpoint, types, tenant (at the source), key (the partner key "
+        "it gave this hub) and optionally here (the tenant here), mode and operations; each "
+        "is kept as a context source registration (docs/federation.md).",
+    )
+    partners: tuple[dict[str, Any], ...] = _setting(
+        (),
+        "Partner hubs and what this hub shares with each: in the TOML file an array of "
+        "tables [[partners]] with name, key (the partner sends Authorization: Bearer <key>), "
+        "types (entity types it may read) and optionally attributes = {Type = [names]}; "
+        "nothing else ever reaches that partner (docs/federation.md).",
+    )
+    admin_key: str = _setting(
+        "",
+        "When set, every request must carry Authorization: Bearer <this key> (the city's "
+        "own) or a partner's key; when empty, requests without a key are the city's own.",
     )
     bundled_contexts: bool = _setting(
         True,

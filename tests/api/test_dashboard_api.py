@@ -319,3 +319,25 @@ async def test_live_streams_the_feature_an_api_change_made(
 
 async def test_live_returns_404_for_an_unknown_city(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get(f"{API}/cities/nowhere/live"), 404, "NonexistentTenant")
+
+
+async def test_page_returns_200_in_the_browsers_language(client: httpx.AsyncClient) -> None:
+    response = await client.get("/", headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"})
+    assert response.status_code == 200
+    assert '<html lang="ko"' in response.text
+    assert response.headers["content-language"] == "ko"
+    chosen = await client.get(
+        "/", params={"lang": "zh-Hans"}, headers={"Cookie": "cityhub_lang=ja"}
+    )
+    assert '<html lang="zh-Hans"' in chosen.text
+
+
+async def test_vendor_file_returns_304_when_the_browser_has_this_version(
+    client: httpx.AsyncClient,
+) -> None:
+    path = "/dashboard/vendor/uplot/dist/uPlot.min.css"
+    first = await client.get(path)
+    assert first.status_code == 200, first.text
+    assert first.headers["content-type"].startswith("text/css")
+    again = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""

@@ -19,6 +19,8 @@ from cityhub.api.common import (
     tenant_of,
     termmap_for,
 )
+from cityhub.api.federated import entity as federated_entity
+from cityhub.api.federated import warning_headers
 from cityhub.api.negotiation import (
     GEO_JSON,
     JSON,
@@ -97,7 +99,7 @@ async def retrieve_entity(request: Request) -> Response:
         )
     else:
         params = _NO_PARAMS
-    entity = await hub.entities.retrieve_entity(tenant, entity_id)
+    entity, warnings = await federated_entity(request, tenant, entity_id, tm)
     stored = orjson.dumps(entity)
     if cached is not None:
         if cached.stored == stored:
@@ -123,9 +125,9 @@ async def retrieve_entity(request: Request) -> Response:
         media=media,
         context=ctx.value,
         context_url=context_url,
-        headers=tenant_headers(tenant),
+        headers={**tenant_headers(tenant), **warning_headers(warnings)},
     )
-    if ctx.value is None or isinstance(ctx.value, str):  # hashable: a URL or the core
+    if not warnings and (ctx.value is None or isinstance(ctx.value, str)):  # hashable: URL or core
         cache.put(
             key, Rendered(tm, params, stored, bytes(response.body), tuple(response.raw_headers))
         )

@@ -26,6 +26,8 @@ from cityhub.api.common import (
     tenant_of,
     termmap_for,
 )
+from cityhub.api.federated import query as federated_query
+from cityhub.api.federated import shown, warning_headers
 from cityhub.api.negotiation import GEO_JSON, JSON, JSON_LD, json_response, negotiate
 from cityhub.api.params import flag, integer_param, list_param, page_links, render_options
 from cityhub.errors import BadRequestData
@@ -258,8 +260,16 @@ async def _answer(
 ) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     count = flag(request, "count")
-    flag(request, "local")  # no context sources yet: a local query is every query
-    result: QueryResult = await hub.queries.query_entities(tenant, query, count=count)
+    query, federated, partner = await federated_query(request, tenant, query, tm, count=count)
+    warnings: list[str] = []
+    if federated is not None:
+        result: QueryResult = federated.result
+        warnings = federated.warnings
+    else:
+        result = await hub.queries.query_entities(tenant, query, count=count)
+    if partner is not None:
+        entities = shown(result.entities, partner)
+        result = QueryResult([orjson.dumps(e) for e in entities], result.total, result.more)
     pairs = [_RENDERED.render(tenant, doc, tm, render) for doc in result.docs]
     rendered = [item for item, _ in pairs]
     body: Any = rendered
@@ -275,7 +285,7 @@ async def _answer(
                 for entity, item in zip(result.entities, rendered, strict=True)
             ],
         }
-    headers = tenant_headers(tenant)
+    headers = {**tenant_headers(tenant), **warning_headers(warnings)}
     if result.total is not None:
         headers["NGSILD-Results-Count"] = str(result.total)
     links = page_links(request, query.limit, query.offset, result.more, media)

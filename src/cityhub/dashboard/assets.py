@@ -55,8 +55,14 @@ class Assets:
         return body
 
     def response(self, request: Request, path: Path, *, immutable: bool) -> Response:
+        """The file, or 304 when the browser holds this version (its ETag: every load of
+        the page would otherwise fetch MapLibre and the basemap again)."""
         if not path.is_file():
             raise ResourceNotFound(f"No dashboard file {path.name}")
+        stat = path.stat()
+        etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept-Encoding"})
         media = (
             _TYPES.get(path.suffix)
             or mimetypes.guess_type(path.name)[0]
@@ -69,6 +75,7 @@ class Assets:
         headers = {
             "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
             "Vary": "Accept-Encoding",
+            "ETag": etag,
         }
         if compress:
             headers["Content-Encoding"] = "gzip"

@@ -27,7 +27,7 @@ FEED = "demo"
 async def seed(hub: Hub, replay: DemoReplay) -> dict[str, int]:
     """Write the cities as they are now (and the past day on a first start); entities per
     tenant."""
-    first = not await hub.store.tenant_exists("seoul")
+    first = not await hub.store.tenant_exists(next(iter(replay.base)))
     counts = {}
     for tenant, entities in replay.base.items():
         fixed = [e for e in entities if e["demoData"]["value"] == "replayed"]
@@ -72,10 +72,15 @@ def describe(counts: dict[str, int], settings: Settings) -> str:
     return "\n".join(lines)
 
 
-async def run_demo(settings: Settings, seed_value: int, *, live: bool = True) -> None:
+async def run_demo(
+    settings: Settings, seed_value: int, *, live: bool = True, city: str | None = None
+) -> None:
+    """Serve the demo cities (or only ``city``) until stopped."""
     from cityhub.app import create_app
 
     replay = DemoReplay(seed_value, datetime.now(UTC))
+    if city is not None:
+        replay.base = {city: replay.base[city]}
     hub = Hub(settings)
     app = create_app(settings, hub=hub)
     config = uvicorn.Config(

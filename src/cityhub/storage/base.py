@@ -150,6 +150,48 @@ class DeadLetter:
     id: int = 0
 
 
+@dataclass
+class RegistrationRecord:
+    """A stored context source registration (model/registrations.py stored form) and what
+    distributed operations through it recorded (clause 5.2.9 status members)."""
+
+    doc: dict[str, Any]
+    created_at: str
+    modified_at: str
+    times_sent: int = 0
+    times_failed: int = 0
+    last_success: str | None = None
+    last_failure: str | None = None
+    last_status: str | None = None
+
+
+@dataclass
+class CsourceOutboxItem:
+    """One CsourceNotification to deliver (clause 5.3.2), queued with the change behind it:
+    ``payload`` is ``{"triggerReason", "registrations": [{"doc", "createdAt",
+    "modifiedAt"}]}`` with stored registrations."""
+
+    subscription_id: str
+    payload: dict[str, Any]
+    created_at: str
+
+
+@dataclass
+class PendingCsourceNotification:
+    """A queued CsourceNotification claimed for delivery, with its subscription's document
+    and last notification time (for throttling)."""
+
+    id: int
+    tenant: str
+    subscription_id: str
+    payload: dict[str, Any]
+    created_at: str
+    attempts: int
+    claimed_until: float
+    subscription: dict[str, Any]
+    last_notification: str | None = None
+
+
 class UnitOfWork(Protocol):
     """One write transaction on one tenant."""
 
@@ -543,4 +585,127 @@ class Store(Protocol):
     ) -> list[AttributeDetails]:
         """Each attribute of the tenant's entities (only ``attr_iri`` when given; then []
         when no entity holds it), in attribute IRI order."""
+        ...
+
+    # --- context source registrations and their subscriptions (clauses 5.9-5.11, 5.15) -----
+    # Each write names the tenant's csource version it was computed at: it is refused
+    # ("stale") when another write moved the version since, else it moves it and queues its
+    # notifications in the same transaction (storage/*/registrations.py).
+
+    async def csource_version(self, tenant: str) -> int: ...
+
+    async def insert_registration(
+        self,
+        tenant: str,
+        doc: dict[str, Any],
+        now: str,
+        version: int,
+        notes: Sequence[CsourceOutboxItem],
+    ) -> str:
+        """Outcome "created" (its tenant is created too), "exists" (the id is taken) or "stale"."""
+        ...
+
+    async def replace_registration(
+        self,
+        tenant: str,
+        doc: dict[str, Any],
+        now: str,
+        version: int,
+        notes: Sequence[CsourceOutboxItem],
+    ) -> str:
+        """Outcome "done", "missing" or "stale"."""
+        ...
+
+    async def delete_registration(
+        self, tenant: str, reg_id: str, version: int, notes: Sequence[CsourceOutboxItem]
+    ) -> str:
+        """Outcome "done", "missing" or "stale"."""
+        ...
+
+    async def get_registration(self, tenant: str, reg_id: str) -> RegistrationRecord | None: ...
+
+    async def registration_records(self, tenant: str) -> list[RegistrationRecord]:
+        """Every registration of the tenant, oldest first (then by id)."""
+        ...
+
+    async def registrations(self, tenant: str) -> list[dict[str, Any]]:
+        """Every registration document of the tenant (the distributed-operation planner's
+        view), oldest first."""
+        ...
+
+    async def record_registration_outcome(
+        self, tenant: str, reg_id: str, ok: bool, when: str
+    ) -> None:
+        """Count a distributed operation through the registration (timesSent, timesFailed,
+        lastSuccess, lastFailure, status)."""
+        ...
+
+    async def insert_csource_subscription(
+        self,
+        tenant: str,
+        doc: dict[str, Any],
+        now: str,
+        version: int,
+        notes: Sequence[CsourceOutboxItem],
+    ) -> str:
+        """Outcome "created", "exists" or "stale"."""
+        ...
+
+    async def replace_csource_subscription(
+        self,
+        tenant: str,
+        doc: dict[str, Any],
+        now: str,
+        version: int,
+        notes: Sequence[CsourceOutboxItem],
+    ) -> str:
+        """Outcome "done", "missing" or "stale"."""
+        ...
+
+    async def delete_csource_subscription(self, tenant: str, sub_id: str, version: int) -> str:
+        """Outcome "done" (its queued notifications go too), "missing" or "stale"."""
+        ...
+
+    async def get_csource_subscription(
+        self, tenant: str, sub_id: str
+    ) -> SubscriptionRecord | None: ...
+
+    async def list_csource_subscriptions(
+        self, tenant: str, limit: int, offset: int
+    ) -> list[SubscriptionRecord]:
+        """One page of the tenant's registration subscriptions, oldest first (then by id)."""
+        ...
+
+    async def count_csource_subscriptions(self, tenant: str) -> int: ...
+
+    async def csource_subscription_docs(self, tenant: str) -> list[dict[str, Any]]: ...
+
+    async def claim_csource_notifications(
+        self, limit: int, lease_seconds: float, now: float
+    ) -> list[PendingCsourceNotification]:
+        """Due queued notifications, each the oldest its subscription has, leased to the
+        caller (so each subscription's notifications go out in order)."""
+        ...
+
+    async def csource_notification_done(
+        self, item: PendingCsourceNotification, when: str, ok: bool, retry_at: float | None
+    ) -> None:
+        """Record an attempt on the subscription; drop the row when it was delivered or
+        ``retry_at`` is None, else make it due again then. Nothing happens when the row is no
+        longer the caller's."""
+        ...
+
+    async def postpone_csource_notification(
+        self, item: PendingCsourceNotification, until: float
+    ) -> None:
+        """Give a claimed row back unsent and uncounted, due at ``until`` (throttling)."""
+        ...
+
+    async def csource_outbox_due(self) -> float | None:
+        """When a queued notification may next be claimable (epoch seconds), None when none
+        is queued."""
+        ...
+
+    async def source_identity(self) -> str:
+        """The hub's ``urn:ngsi-ld:ContextSourceIdentity:…`` id, made once and kept."""
         ...

@@ -41,6 +41,7 @@ from cityhub.storage.postgres import subscriptions as subscription_rows
 from cityhub.storage.postgres.feed_runs import FeedRunRegistry
 from cityhub.storage.postgres.iot import IotRegistry
 from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
+from cityhub.storage.postgres.registrations import CsourceRegistry
 from cityhub.storage.postgres.temporal_store import HistoryReads, HistoryWrites
 from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
@@ -261,7 +262,7 @@ class PostgresUnitOfWork(HistoryWrites):
             await outbox.add(self._conn, self._tenant, items, time.time())
 
 
-class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry):
+class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry):
     """The production store: PostgreSQL 15 + PostGIS 3 through an asyncpg pool."""
 
     backend = "postgres"

@@ -43,6 +43,7 @@ from cityhub.storage.sqlite.feed_runs import FeedRunRegistry
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.iot import IotRegistry
 from cityhub.storage.sqlite.query_sql import PAGE_COLUMN, SqliteDialect
+from cityhub.storage.sqlite.registrations import CsourceRegistry
 from cityhub.storage.sqlite.temporal_store import HistoryReads, HistoryWrites
 
 T = TypeVar("T")
@@ -335,7 +336,7 @@ class SqliteUnitOfWork(HistoryWrites):
         self.outbox.extend(items)
 
 
-class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry):
+class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry):
     """The embedded store (DESIGN: one writer, pooled readers, WAL, events after commit)."""
 
     backend = "sqlite"
