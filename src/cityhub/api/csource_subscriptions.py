@@ -22,9 +22,9 @@ from cityhub.api.common import (
 from cityhub.api.csources import csources_of, respond
 from cityhub.api.negotiation import JSON, JSON_LD, empty_response, negotiate
 from cityhub.api.params import flag, integer_param, options, page_links
+from cityhub.api.subscriptions import delivery_of
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.csource_subscriptions import render_csource_subscription
-from cityhub.model.subscriptions import DeliveryStatus
 from cityhub.storage.base import SubscriptionRecord
 
 _MEDIA = (JSON, JSON_LD)
@@ -32,17 +32,9 @@ PATH = "/ngsi-ld/v1/csourceSubscriptions"
 
 
 def _rendered(record: SubscriptionRecord, tm: TermMap, sys_attrs: bool) -> dict[str, Any]:
-    delivery = DeliveryStatus(
-        record.times_sent,
-        record.times_failed,
-        record.last_notification,
-        record.last_success,
-        record.last_failure,
-        record.last_status,
-    )
     return render_csource_subscription(
         record.doc,
-        delivery,
+        delivery_of(record),
         tm,
         now=datetime.now(UTC),
         sys_attrs=sys_attrs,

@@ -32,8 +32,9 @@ _MEDIA = (JSON, JSON_LD)
 PATH = "/ngsi-ld/v1/subscriptions"
 
 
-def _rendered(record: SubscriptionRecord, tm: TermMap, sys_attrs: bool) -> dict[str, Any]:
-    delivery = DeliveryStatus(
+def delivery_of(record: SubscriptionRecord) -> DeliveryStatus:
+    """The status members a stored (entity or registration) subscription shows (5.2.12)."""
+    return DeliveryStatus(
         record.times_sent,
         record.times_failed,
         record.last_notification,
@@ -41,9 +42,12 @@ def _rendered(record: SubscriptionRecord, tm: TermMap, sys_attrs: bool) -> dict[
         record.last_failure,
         record.last_status,
     )
+
+
+def _rendered(record: SubscriptionRecord, tm: TermMap, sys_attrs: bool) -> dict[str, Any]:
     return render_subscription(
         record.doc,
-        delivery,
+        delivery_of(record),
         tm,
         now=datetime.now(UTC),
         sys_attrs=sys_attrs,
