@@ -15,18 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from cityhub.ingest.feeds.base import FeedAdapter, register
-from cityhub.ingest.feeds.fetch import Fetcher, FetchError, masked
+from cityhub.ingest.feeds.fetch import Fetcher
 from cityhub.ingest.feeds.kr_openapi import (
-    PayloadError,
-    decode,
-    gateway_error,
+    fetch_data_go_kr,
+    gateway_document,
     payload_rejected,
     record_raw,
     rows,
     service_key,
 )
 from cityhub.ingest.feeds.ngsi import date_time, entity, language, point, prop
-from cityhub.ingest.feeds.records import Entity, Item, RecordError, map_records
+from cityhub.ingest.feeds.records import Entity, Item, RecordError, Rejected, map_records
 from cityhub.ingest.feeds.values import KST, local_time, lon_lat, number, required, text
 
 BASE_URL = "https://apis.data.go.kr"
@@ -68,23 +67,15 @@ class AirKorea(FeedAdapter):
             "ver": str(self.options.get("ver", "1.0")),
         }
         url = str(self.options.get("base_url", BASE_URL)).rstrip("/") + PATH
-        try:
-            fetched = await fetcher.get(url, params=params)
-        except FetchError as exc:
-            secrets = (self.api_key, service_key(self.api_key))
-            raise FetchError(masked(str(exc), secrets)) from None
+        fetched = await fetch_data_go_kr(fetcher, url, params, self.api_key)
         if fetched is None:
             return []
         return self.parse(fetched.body, fetched_at=fetched.fetched_at, source=fetched.url)
 
     def parse(self, payload: bytes, *, fetched_at: datetime, source: str = "") -> list[Item]:
-        try:
-            document = decode(payload)
-        except PayloadError as exc:
-            return [payload_rejected(str(exc), payload)]
-        problem = gateway_error(document)
-        if problem is not None:
-            return [payload_rejected(problem, payload)]
+        document = gateway_document(payload)
+        if isinstance(document, Rejected):
+            return [document]
         response = document.get("response")
         header = response.get("header") if isinstance(response, dict) else None
         if not isinstance(response, dict) or not isinstance(header, dict):

@@ -180,6 +180,30 @@ def service_key(key: str) -> str:
     return unquote(key) if "%" in key else key
 
 
+async def fetch_data_go_kr(
+    fetcher: Fetcher, url: str, params: dict[str, Any], api_key: str
+) -> Fetched | None:
+    """One GET of a data.go.kr / safetydata.go.kr API with its service key in ``params``;
+    the key (in either form) is masked in any error; None when the answer is unchanged."""
+    try:
+        return await fetcher.get(url, params=params)
+    except FetchError as exc:
+        raise FetchError(masked(str(exc), (api_key, service_key(api_key)))) from None
+
+
+def gateway_document(payload: bytes) -> dict[str, Any] | Rejected:
+    """A data.go.kr payload decoded (JSON or XML), or the Rejected saying why it is not a
+    usable answer (unreadable, or a gateway refusal)."""
+    try:
+        document = decode(payload)
+    except PayloadError as exc:
+        return payload_rejected(str(exc), payload)
+    problem = gateway_error(document)
+    if problem is not None:
+        return payload_rejected(problem, payload)
+    return document
+
+
 async def fetch_each(
     fetcher: Fetcher,
     requests: Iterable[tuple[str, str, dict[str, Any] | None]],
