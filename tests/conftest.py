@@ -91,7 +91,7 @@ async def store(
             " subscription_versions, notification_outbox, notification_feed, temporal_entities,"
             " attribute_instances, temporal_series, iot_services, iot_devices, dead_letters,"
             " feed_runs, csource_registrations, csource_subscriptions, csource_versions,"
-            " csource_outbox"
+            " csource_outbox, entity_maps"
         )
         pg_store._known_tenants.clear()  # the store caches tenants it has seen
         pg_store.series.known.clear()  # and history series numbers

@@ -19,6 +19,7 @@ from cityhub.api import (
     contexts,
     discovery,
     entities,
+    entity_maps,
     feeds,
     gate,
     iot,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Star
         *streams.routes(),  # before subscriptions: /subscriptions/{id}/stream
         *subscriptions.routes(),
         *registrations.routes(),
+        *entity_maps.routes(),
         *temporal.routes(),
     ]
     app = HubApp(

@@ -341,3 +341,86 @@ async def test_vendor_file_returns_304_when_the_browser_has_this_version(
     assert first.headers["content-type"].startswith("text/css")
     again = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
+
+
+async def _upsert(client: httpx.AsyncClient, entities: list[dict[str, Any]]) -> None:
+    response = await client.post(
+        "/ngsi-ld/v1/entityOperations/upsert",
+        content=orjson.dumps(entities),
+        headers={"Content-Type": "application/ld+json", "NGSILD-Tenant": CITY},
+    )
+    assert response.status_code in (201, 204), response.text
+
+
+async def _parking_free(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get(f"{API}/cities/{CITY}/layers/parking", params={"lang": "en"})
+    assert response.status_code == 200
+    return {f["id"]: f["properties"]["free"] for f in response.json()["features"]}
+
+
+async def test_layer_follows_every_update_create_and_delete_of_its_entities(
+    city: httpx.AsyncClient,
+) -> None:
+    """Layer answers are kept between changes (dashboard/data.py LayerCache): a change of any
+    kind to an entity of the layer shows in the next answer, also through another route."""
+    first = "urn:ngsi-ld:OffStreetParking:test:1"
+    assert (await _parking_free(city))[first] == 10
+    assert (await _parking_free(city))[first] == 10  # the kept answer
+    await _upsert(city, [lot(1, 7, 100)])
+    assert (await _parking_free(city))[first] == 7
+    patch = await city.patch(
+        f"/ngsi-ld/v1/entities/{first}/attrs/availableSpotNumber",
+        content=orjson.dumps({"value": 6, "@context": [SDM.format("Parking"), CORE]}),
+        headers={"Content-Type": "application/ld+json", "NGSILD-Tenant": CITY},
+    )
+    assert patch.status_code == 204, patch.text
+    assert (await _parking_free(city))[first] == 6
+    await _upsert(city, [lot(9, 1, 10)])
+    assert "urn:ngsi-ld:OffStreetParking:test:9" in await _parking_free(city)
+    deleted = await city.delete(
+        "/ngsi-ld/v1/entities/urn:ngsi-ld:OffStreetParking:test:2",
+        headers={"NGSILD-Tenant": CITY},
+    )
+    assert deleted.status_code == 204
+    assert "urn:ngsi-ld:OffStreetParking:test:2" not in await _parking_free(city)
+    # A change to another layer's entities leaves this one as it was.
+    await _upsert(city, [road(1, 80.0)])
+    assert (await _parking_free(city))[first] == 6
+
+
+async def test_summary_follows_a_change_of_its_entities(city: httpx.AsyncClient) -> None:
+    before = (await city.get(f"{API}/cities/{CITY}/summary")).json()
+    assert before["parking"]["free"] == 10
+    await _upsert(city, [lot(1, 40, 100)])
+    after = (await city.get(f"{API}/cities/{CITY}/summary")).json()
+    assert after["parking"]["free"] == 40
+    await _upsert(city, [alert("new", "medium")])
+    alerts = (await city.get(f"{API}/cities/{CITY}/summary")).json()["alerts"]
+    assert "urn:ngsi-ld:Alert:test:new" in {a["id"] for a in alerts}
+
+
+async def test_basemap_returns_200_with_land_coasts_and_borders_around_the_city(
+    city: httpx.AsyncClient,
+) -> None:
+    response = await city.get(f"{API}/cities/{CITY}/basemap")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/geo+json"
+    body = response.json()
+    kinds = {f["properties"]["kind"] for f in body["features"]}
+    assert kinds == {"land", "coast", "border"}  # Korea's coasts and its border with China
+    # Seoul itself is on land; everything lies within reach of the city.
+    from shapely.geometry import Point, shape
+
+    land = [shape(f["geometry"]) for f in body["features"] if f["properties"]["kind"] == "land"]
+    assert any(g.contains(Point(126.9769, 37.57)) for g in land)
+    for feature in body["features"]:
+        west, south, east, north = shape(feature["geometry"]).bounds
+        assert 116.9 <= west and east <= 137.0 and 29.5 <= south and north <= 45.6
+    again = await city.get(
+        f"{API}/cities/{CITY}/basemap", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+async def test_basemap_returns_404_for_an_unknown_city(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get(f"{API}/cities/nowhere/basemap"), 404, "ResourceNotFound")

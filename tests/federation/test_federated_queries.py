@@ -273,3 +273,42 @@ async def test_discovery_returns_200_with_the_types_and_attributes_of_every_city
         assert free["attributeCount"] >= 3 * LOTS and free["typeNames"] == ["OffStreetParking"]
         missing = await http.get("/ngsi-ld/v1/types/Nothing")
         assert missing.status_code == 404
+
+
+async def test_pages_through_an_entity_map_stay_consistent_while_cities_change(
+    region: dict[str, Hub],
+) -> None:
+    """Clause 5.14: entityMap=true fixes which entities the pages hold and where each is
+    held; the regional hub's two workers read the same map from its store."""
+    whole = ids(await query(region["region"], type="OffStreetParking", limit="100"))
+    first = await query(
+        region["region"], type="OffStreetParking", limit="10", entityMap="true", count="true"
+    )
+    emap = first.headers["NGSILD-EntityMap"]
+    assert first.headers["NGSILD-Results-Count"] == str(len(whole))
+    early = parking("seoul", 0, 126.97, 37.56, free=1)
+    early["id"] = "urn:ngsi-ld:OffStreetParking:aaa:000"  # sorts before every page
+    await load(region["seoul"], "seoul", [early])
+    try:
+        pages = ids(first)
+        for offset in range(10, len(whole), 10):
+            async with region["region"].client() as http:
+                response = await http.get(
+                    "/ngsi-ld/v1/entities",
+                    params={"type": "OffStreetParking", "limit": "10", "offset": str(offset)},
+                    headers={"Link": PARKING_LINK, "NGSILD-EntityMap": emap},
+                )
+            assert response.headers["NGSILD-EntityMap"] == emap
+            pages += ids(response)
+        assert pages == whole
+        async with region["region"].client() as http:
+            body = (await http.get(f"/ngsi-ld/v1/entityMaps/{emap}")).json()
+        held = body["entityMap"]
+        assert list(held) == whole
+        seoul = "urn:ngsi-ld:ContextSourceRegistration:seoul-seoul"
+        assert held["urn:ngsi-ld:OffStreetParking:seoul:004"] == [seoul]
+    finally:
+        async with region["seoul"].client() as http:
+            await http.delete(
+                f"/ngsi-ld/v1/entities/{early['id']}", headers={"NGSILD-Tenant": "seoul"}
+            )

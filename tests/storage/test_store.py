@@ -898,3 +898,36 @@ async def _columns(store: Store, entity_id: str) -> tuple[list[str], list[str] |
     finally:
         conn.close()
     return json.loads(found[0]), None if found[1] is None else json.loads(found[1])
+
+
+async def test_types_version_changes_with_every_create_update_and_delete_of_those_types(
+    store: Store,
+) -> None:
+    parking = "https://smartdatamodels.org/dataModel.Parking/OffStreetParking"
+    other = "https://smartdatamodels.org/dataModel.Transportation/TrafficFlowObserved"
+    empty = await store.types_version("seoul", [parking])
+    assert empty == (0, "")
+    async with store.transaction("seoul") as uow:
+        await uow.insert([make_entity("urn:ngsi-ld:P:1"), make_entity("urn:ngsi-ld:P:2")])
+    created = await store.types_version("seoul", [parking])
+    assert created[0] == 2 and created[1].startswith("2024-05-01")
+    assert await store.types_version("seoul", [parking]) == created  # unchanged: same
+    async with store.transaction("seoul") as uow:
+        later = make_entity("urn:ngsi-ld:P:1", **{NGSI + "free": prop(3)})
+        later["modifiedAt"] = T1
+        await uow.update([later])
+    updated = await store.types_version("seoul", [parking])
+    assert updated[0] == 2 and updated != created
+    async with store.transaction("seoul") as uow:
+        await uow.delete(["urn:ngsi-ld:P:2"])
+    deleted = await store.types_version("seoul", [parking])
+    assert deleted[0] == 1 and deleted != updated
+    # Other types and other tenants do not move it.
+    road = make_entity("urn:ngsi-ld:R:1")
+    road["type"] = [other]
+    async with store.transaction("seoul") as uow:
+        await uow.insert([road])
+    async with store.transaction("tokyo") as uow:
+        await uow.insert([make_entity("urn:ngsi-ld:P:9")])
+    assert await store.types_version("seoul", [parking]) == deleted
+    assert (await store.types_version("seoul", [parking, other]))[0] == 2

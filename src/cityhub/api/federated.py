@@ -59,6 +59,13 @@ async def query(
     if partner is not None:
         query = restrict_query(query, partner)
     hub = hub_of(request)
+    reference = request.headers.get("ngsild-entitymap")
+    if flag(request, "entityMap") or reference:
+        # Paged through an EntityMap (clause 5.14), also with no source concerned.
+        mapped = await hub.federation.maps.answer(
+            tenant, query, tm, forward_of(request), reference=reference, count=count
+        )
+        return query, mapped, partner
     federated = await hub.federation.query_entities(
         tenant, query, tm, forward_of(request), count=count
     )

@@ -262,9 +262,11 @@ async def _answer(
     count = flag(request, "count")
     query, federated, partner = await federated_query(request, tenant, query, tm, count=count)
     warnings: list[str] = []
+    entity_map: str | None = None
     if federated is not None:
         result: QueryResult = federated.result
         warnings = federated.warnings
+        entity_map = federated.entity_map
     else:
         result = await hub.queries.query_entities(tenant, query, count=count)
     if partner is not None:
@@ -286,6 +288,8 @@ async def _answer(
             ],
         }
     headers = {**tenant_headers(tenant), **warning_headers(warnings)}
+    if entity_map is not None:
+        headers["NGSILD-EntityMap"] = entity_map
     if result.total is not None:
         headers["NGSILD-Results-Count"] = str(result.total)
     links = page_links(request, query.limit, query.offset, result.more, media)

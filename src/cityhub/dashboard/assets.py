@@ -2,7 +2,7 @@
 the npm registry into ``web/node_modules`` (``npm ci``), served by the hub — no CDN.
 
 Only the package files the page uses are served (an allow-list), gzip-compressed once in
-memory when the browser accepts it (the offline basemap is a few MB of TopoJSON).
+memory when the browser accepts it (MapLibre is a few hundred kB).
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ WEB = Path(__file__).parent / "web"
 STATIC = WEB / "static"
 _VENDOR = re.compile(
     r"^(maplibre-gl/dist/[\w.-]+\.(?:mjs|css|map)"
-    r"|uplot/dist/[\w.-]+\.(?:js|css)"
-    r"|topojson-client/dist/[\w.-]+\.js"
-    r"|world-atlas/[\w.-]+\.json)$"
+    r"|uplot/dist/[\w.-]+\.(?:js|css))$"
 )
 _COMPRESS_ABOVE = 4096
 _TYPES = {

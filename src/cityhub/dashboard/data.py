@@ -4,8 +4,11 @@ panel summaries, entity details, history and the comparison of cities (docs/dash
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from cityhub.dashboard import summary
 from cityhub.dashboard.cities import cities_of
@@ -13,6 +16,7 @@ from cityhub.dashboard.i18n import data_preference
 from cityhub.dashboard.layers import BY_ID, BY_TYPE, LAYERS, Layer, feature, properties
 from cityhub.dashboard.reader import LOCATION, Reader
 from cityhub.errors import BadRequestData, ResourceNotFound
+from cityhub.federation.matching import type_names
 from cityhub.hub import Hub
 from cityhub.ingest.feeds.contexts import context_of
 from cityhub.jsonld.termmap import TermMap
@@ -29,6 +33,37 @@ PERIODS = {
     "P7D": (timedelta(days=7), "PT1H"),
 }
 SKIPPED = {"demoData", "dataProvider", "source", "name", "location"}
+SUMMARY_LAYERS = ("hazards", "parking", "traffic", "air", "crowding", "weather")
+SUMMARY_SECONDS = 15
+CACHED_LAYERS = 64  # rendered layer answers kept (city × layer × language), least recent out
+
+
+class LayerCache:
+    """Rendered layer answers, each kept with the version of its entity types it was read
+    at (store.types_version: count and latest modifiedAt) and served while that version
+    holds. Checking costs one indexed aggregate; re-reading 10,000 entities costs a few
+    hundred ms, and a map is opened far more often than a city's data changes completely.
+    The version is read before the entities, so an answer is never kept under a version
+    older than what it shows."""
+
+    def __init__(self, size: int = CACHED_LAYERS) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple[str, str, str], tuple[tuple[int, str], bytes]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: tuple[str, str, str], version: tuple[int, str]) -> bytes | None:
+        found = self._answers.get(key)
+        if found is None or found[0] != version:
+            return None
+        self._answers.move_to_end(key)
+        return found[1]
+
+    def put(self, key: tuple[str, str, str], version: tuple[int, str], body: bytes) -> None:
+        self._answers[key] = (version, body)
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
 
 
 class DashboardData:
@@ -36,6 +71,10 @@ class DashboardData:
         self.hub = hub
         self._tms: dict[tuple[str, ...], TermMap] = {}
         self._iris: dict[str, dict[str, str]] = {}
+        self._layers = LayerCache()
+        self._summaries: dict[
+            tuple[str, str], tuple[tuple[tuple[int, str], ...], datetime, dict[str, Any]]
+        ] = {}
 
     async def termmap(self, context: tuple[str, ...]) -> TermMap:
         tm = self._tms.get(context)
@@ -48,6 +87,12 @@ class DashboardData:
         if layer is None:
             raise ResourceNotFound(f"No dashboard layer {layer_id!r}")
         return layer
+
+    async def version(self, tenant: str, layer: Layer) -> tuple[int, str]:
+        """The version of the layer's entities in the city (store.types_version)."""
+        tm = await self.termmap(layer.context)
+        types = resolve_types(parse_type_expression(",".join(layer.types)), tm)
+        return await self.hub.store.types_version(tenant, sorted(type_names(types) or ()))
 
     async def readers(self, tenant: str, layer: Layer) -> list[Reader]:
         """Every entity of the layer's types in the city, page by page."""
@@ -66,25 +111,60 @@ class DashboardData:
                 return readers
             offset += PAGE
 
-    async def features(self, tenant: str, layer_id: str, language: str) -> dict[str, Any]:
+    async def features(self, tenant: str, layer_id: str, language: str) -> bytes:
+        """The layer's features in the city as GeoJSON bytes, from the cache while the
+        layer's entities are unchanged."""
         layer = self.layer(layer_id)
-        pref = data_preference(language, tenant)
-        found = [feature(layer, r, pref) for r in await self.readers(tenant, layer)]
-        return {"type": "FeatureCollection", "features": [f for f in found if f is not None]}
+        await require_tenant(self.hub.store, tenant)
+        key = (tenant, layer_id, language)
+        version = await self.version(tenant, layer)
+        body = self._layers.get(key, version)
+        if body is None:
+            pref = data_preference(language, tenant)
+            found = [feature(layer, r, pref) for r in await self.readers(tenant, layer)]
+            collection = {
+                "type": "FeatureCollection",
+                "features": [f for f in found if f is not None],
+            }
+            body = orjson.dumps(collection)
+            self._layers.put(key, version, body)
+        return body
 
     async def summary(
         self, tenant: str, language: str, now: datetime | None = None
     ) -> dict[str, Any]:
+        """The panels' figures. Kept while the entities behind them are unchanged, for at
+        most SUMMARY_SECONDS (alerts leave the list when their validTo passes)."""
+        await require_tenant(self.hub.store, tenant)
+        versions = tuple([await self.version(tenant, BY_ID[i]) for i in SUMMARY_LAYERS])
+        moment = now or datetime.now(UTC)
+        key = (tenant, language)
+        kept = self._summaries.get(key)
+        if (
+            now is None
+            and kept is not None
+            and kept[0] == versions
+            and moment - kept[1] < timedelta(seconds=SUMMARY_SECONDS)
+        ):
+            return kept[2]
+        figures = await self._summary(tenant, language, moment)
+        if now is None:
+            if len(self._summaries) >= CACHED_LAYERS:
+                self._summaries.clear()
+            self._summaries[key] = (versions, moment, figures)
+        return figures
+
+    async def _summary(self, tenant: str, language: str, now: datetime) -> dict[str, Any]:
         pref = data_preference(language, tenant)
         props: dict[str, list[dict[str, Any]]] = {}
-        for layer_id in ("hazards", "parking", "traffic", "air", "crowding", "weather"):
+        for layer_id in SUMMARY_LAYERS:
             layer = BY_ID[layer_id]
             props[layer_id] = []
             for reader in await self.readers(tenant, layer):
                 item = properties(layer, reader, pref)
                 item["located"] = reader.geometry() is not None
                 props[layer_id].append(item)
-        alerts = summary.active_alerts(props["hazards"], now or datetime.now(UTC))
+        alerts = summary.active_alerts(props["hazards"], now)
         return {
             "alerts": [
                 {
@@ -110,7 +190,7 @@ class DashboardData:
             "air": summary.air(props["air"]),
             "crowding": summary.crowding(props["crowding"]),
             "weather": summary.weather(props["weather"]),
-            "updatedAt": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+            "updatedAt": now.isoformat(timespec="seconds"),
         }
 
     async def _entity(

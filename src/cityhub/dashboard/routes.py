@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -13,12 +14,14 @@ from starlette.routing import Route
 from cityhub.api.common import hub_of
 from cityhub.dashboard import i18n
 from cityhub.dashboard.assets import STATIC, Assets
+from cityhub.dashboard.basemap import Basemaps
+from cityhub.dashboard.cities import City, cities_of
 from cityhub.dashboard.data import DashboardData, layer_list
 from cityhub.dashboard.live import ensure_subscription, events
 from cityhub.errors import BadRequestData, ResourceNotFound
 from cityhub.services.tenants import require_tenant
 
-BASEMAP = "/dashboard/vendor/world-atlas/countries-10m.json"
+ATLAS = "world-atlas/countries-10m.json"
 
 
 def _data(request: Request) -> DashboardData:
@@ -36,6 +39,29 @@ def _assets(request: Request) -> Assets:
         state.dashboard_assets = Assets(Path(folder) if folder else None)
     assets: Assets = state.dashboard_assets
     return assets
+
+
+def _basemaps(request: Request) -> Basemaps:
+    state = request.app.state
+    if not hasattr(state, "dashboard_basemaps"):
+        state.dashboard_basemaps = Basemaps(_assets(request).node_modules / ATLAS)
+    basemaps: Basemaps = state.dashboard_basemaps
+    return basemaps
+
+
+def _prepare_basemaps(request: Request, cities: list[City]) -> None:
+    """Cut every city's basemap in a thread once, before the first page asks for one."""
+    state = request.app.state
+    basemaps = _basemaps(request)
+    if getattr(state, "dashboard_basemaps_started", False) or not basemaps.available:
+        return
+    state.dashboard_basemaps_started = True
+
+    def cut_all() -> None:
+        for city in cities:
+            basemaps.around(city.center)
+
+    state.dashboard_basemaps_task = asyncio.get_running_loop().run_in_executor(None, cut_all)
 
 
 def _language(request: Request) -> str:
@@ -95,24 +121,50 @@ async def vendor_file(request: Request) -> Response:
 async def config(request: Request) -> Response:
     """GET /dashboard/api/config — languages, cities, layers and map settings."""
     settings = hub_of(request).settings
+    cities = cities_of(await hub_of(request).store.tenants())
+    _prepare_basemaps(request, cities)
     return _json(
         {
             "languages": [{"tag": t, "name": n} for t, n in i18n.LANGUAGES.items()],
-            "cities": await _data(request).cities(),
+            "cities": [city.as_json() for city in cities],
             "layers": layer_list(),
             "map": {
                 "style": settings.dashboard_map_style or None,
                 "tiles": settings.dashboard_tile_url or None,
                 "attribution": settings.dashboard_tile_attribution or None,
             },
-            "basemap": BASEMAP,
+            "basemap": _basemaps(request).available,
         }
     )
 
 
+async def basemap(request: Request) -> Response:
+    """GET /dashboard/api/cities/{tenant}/basemap — land, coastlines and borders around the
+    city (dashboard/basemap.py), a GeoJSON FeatureCollection whose features say their kind."""
+    tenant = request.path_params["tenant"]
+    basemaps = _basemaps(request)
+    if not basemaps.available:
+        raise ResourceNotFound(
+            f"The offline basemap is not installed: `npm ci --prefix {STATIC.parent}`"
+        )
+    cities = cities_of(await hub_of(request).store.tenants())
+    city = next((c for c in cities if c.tenant == tenant), None)
+    if city is None:
+        raise ResourceNotFound(f"No city {tenant!r} on this hub")
+    cut = await asyncio.get_running_loop().run_in_executor(None, basemaps.around, city.center)
+    headers = {"Cache-Control": "no-cache", "ETag": cut.etag, "Vary": "Accept-Encoding"}
+    if cut.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(cut.gzipped, media_type="application/geo+json", headers=headers)
+    return Response(cut.body, media_type="application/geo+json", headers=headers)
+
+
 async def layer(request: Request) -> Response:
     p = request.path_params
-    return _json(await _data(request).features(p["tenant"], p["layer"], _language(request)))
+    body = await _data(request).features(p["tenant"], p["layer"], _language(request))
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
 
 
 async def city_summary(request: Request) -> Response:
@@ -164,6 +216,7 @@ def routes() -> list[Route]:
         Route(api + "/compare", compare, methods=["GET"]),
         Route(city + "/layers/{layer}", layer, methods=["GET"]),
         Route(city + "/summary", city_summary, methods=["GET"]),
+        Route(city + "/basemap", basemap, methods=["GET"]),
         Route(city + "/live", live, methods=["GET"]),
         Route(city + "/entities/{entity_id:path}/history", history, methods=["GET"]),
         Route(city + "/entities/{entity_id:path}", details, methods=["GET"]),

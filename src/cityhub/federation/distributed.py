@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from cityhub.errors import NgsiLdError, NonexistentTenant, ResourceNotFound, TooManyResults
+from cityhub.federation.entity_maps import EntityMaps
 from cityhub.federation.matching import matching, registered_types, type_names
 from cityhub.federation.merge import merge_all, merge_entities
 from cityhub.federation.remote import SourceAnswer, SourceFailure, Sources, via_hubs
@@ -67,6 +68,7 @@ class Forward:
 class FederatedResult:
     result: QueryResult
     warnings: list[str] = field(default_factory=list)
+    entity_map: str | None = None  # the EntityMap the page was read through (entity_maps.py)
 
 
 class Federation:
@@ -77,6 +79,7 @@ class Federation:
         self._registrations: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._outcomes: dict[tuple[str, str], tuple[bool, str]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self.maps = EntityMaps(self)
 
     async def aclose(self) -> None:
         if self._flusher is not None:
@@ -201,7 +204,7 @@ class Federation:
         ordered = _by_id(local[0], groups)
         if ids_only:
             wanted = [entity_id for entity_id, _ in ordered[query.offset : window]]
-            page = await self._fill_page(
+            page = await self.fill_page(
                 tenant, wanted, local[0], answered, tm, forward, warnings, outcomes
             )
         else:
@@ -215,7 +218,7 @@ class Federation:
         docs = [orjson.dumps(e) for e in page]
         return FederatedResult(QueryResult(docs, total, more or len(ordered) > window), warnings)
 
-    async def _fill_page(
+    async def fill_page(
         self,
         tenant: str,
         page_ids: list[str],
@@ -287,16 +290,9 @@ class Federation:
         *,
         ids_only: bool = False,
     ) -> SourceAnswer | SourceFailure:
-        params = [(k, v) for k, v in forward.params if k != "type"]
-        types = _narrowed_types(query, registration)
-        if types is not None:
-            params.append(("type", types))
-        elif "type" in dict(forward.params):
-            params.append(("type", dict(forward.params)["type"]))
+        params = narrowed_params(registration, query, forward)
         params += [("limit", str(window))]
         params.append(("pick", "id") if ids_only else ("options", "sysAttrs"))
-        if _localonly(registration):
-            params.append(("local", "true"))
         if count:
             params.append(("count", "true"))
         return await self.sources.request(
@@ -426,6 +422,22 @@ def _page(
         if kept:
             page.append(kept[0] if len(kept) == 1 else merge_entities(kept))
     return page
+
+
+def narrowed_params(
+    registration: dict[str, Any], query: EntityQuery, forward: Forward
+) -> list[tuple[str, str]]:
+    """The request's selecting parameters as one source is asked them: ``type`` narrowed to
+    the types the source registers, ``local=true`` for a localOnly registration."""
+    params = [(k, v) for k, v in forward.params if k != "type"]
+    types = _narrowed_types(query, registration)
+    if types is not None:
+        params.append(("type", types))
+    elif "type" in dict(forward.params):
+        params.append(("type", dict(forward.params)["type"]))
+    if _localonly(registration):
+        params.append(("local", "true"))
+    return params
 
 
 def _narrowed_types(query: EntityQuery, registration: dict[str, Any]) -> str | None:

@@ -304,6 +304,13 @@ class Store(Protocol):
 
     async def tenants(self) -> list[str]: ...
 
+    async def types_version(self, tenant: str, types: list[str]) -> tuple[int, str]:
+        """How many entities of these (expanded) types the tenant holds and their latest
+        ``modifiedAt``: it changes with every create, update and delete of such an entity,
+        so a reader can keep what it derived from them until it does (the dashboard's
+        layers)."""
+        ...
+
     record_history: bool
     """Whether write transactions record the temporal evolution of what they change."""
 
@@ -547,6 +554,21 @@ class Store(Protocol):
         ...
 
     async def count_dead_letters(self, tenant: str) -> int: ...
+
+    # --- EntityMaps (clause 5.14), kept for every worker -------------------------------------
+
+    async def put_entity_map(
+        self, tenant: str, map_id: str, expires_at: float, doc: str, now: float
+    ) -> None:
+        """Keep (or replace) an EntityMap until ``expires_at`` (epoch seconds); maps expired
+        by ``now`` are dropped on the way."""
+        ...
+
+    async def get_entity_map(self, tenant: str, map_id: str, now: float) -> str | None:
+        """The map's JSON text while it has not expired, else None."""
+        ...
+
+    async def delete_entity_map(self, tenant: str, map_id: str) -> bool: ...
 
     # --- scheduled feeds (ingest/feeds/scheduler.py) --------------------------------------
 

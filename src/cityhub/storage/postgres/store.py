@@ -38,6 +38,7 @@ from cityhub.storage.base import (
 from cityhub.storage.migrations import bundled_migrations
 from cityhub.storage.postgres import discovery, feed, history, outbox
 from cityhub.storage.postgres import subscriptions as subscription_rows
+from cityhub.storage.postgres.entity_maps import EntityMapRegistry
 from cityhub.storage.postgres.feed_runs import FeedRunRegistry
 from cityhub.storage.postgres.iot import IotRegistry
 from cityhub.storage.postgres.query_sql import PAGE_COLUMN, PostgresDialect
@@ -262,7 +263,7 @@ class PostgresUnitOfWork(HistoryWrites):
             await outbox.add(self._conn, self._tenant, items, time.time())
 
 
-class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry):
+class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry, EntityMapRegistry):
     """The production store: PostgreSQL 15 + PostGIS 3 through an asyncpg pool."""
 
     backend = "postgres"
@@ -491,6 +492,16 @@ class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry)
     async def tenants(self) -> list[str]:
         rows = await self.pool.fetch("SELECT name FROM tenants ORDER BY name")
         return [row["name"] for row in rows]
+
+    async def types_version(self, tenant: str, types: list[str]) -> tuple[int, str]:
+        row = await self.pool.fetchrow(
+            "SELECT count(*), max(e.modified_at)::text FROM entity_types t JOIN entities e"
+            " ON e.tenant = t.tenant AND e.id = t.id"
+            " WHERE t.tenant = $1 AND t.type = ANY($2::text[])",
+            tenant,
+            types,
+        )
+        return int(row[0]), str(row[1] or "")
 
     async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
         doc: Entity | None = await self._fetchval(

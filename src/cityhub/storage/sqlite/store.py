@@ -39,6 +39,7 @@ from cityhub.storage.sql.compiler import Params, compile_from
 from cityhub.storage.sql.series import SeriesKey, SeriesNumbers
 from cityhub.storage.sqlite import discovery, feed, history, index_tables, outbox, value_rows
 from cityhub.storage.sqlite import subscriptions as subscription_rows
+from cityhub.storage.sqlite.entity_maps import EntityMapRegistry
 from cityhub.storage.sqlite.feed_runs import FeedRunRegistry
 from cityhub.storage.sqlite.functions import register as register_functions
 from cityhub.storage.sqlite.iot import IotRegistry
@@ -336,7 +337,7 @@ class SqliteUnitOfWork(HistoryWrites):
         self.outbox.extend(items)
 
 
-class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry):
+class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry, EntityMapRegistry):
     """The embedded store (DESIGN: one writer, pooled readers, WAL, events after commit)."""
 
     backend = "sqlite"
@@ -637,6 +638,16 @@ class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry):
             lambda conn: conn.execute("SELECT name FROM tenants ORDER BY name").fetchall()
         )
         return [row[0] for row in rows]
+
+    async def types_version(self, tenant: str, types: list[str]) -> tuple[int, str]:
+        marks = ", ".join("?" * len(types))
+        sql = (
+            "SELECT count(*), max(e.modified_at) FROM entity_types t JOIN entities e"
+            " ON e.tenant = t.tenant AND e.id = t.id"
+            f" WHERE t.tenant = ? AND t.type IN ({marks})"
+        )
+        row = await self._on_reader(lambda conn: conn.execute(sql, (tenant, *types)).fetchone())
+        return int(row[0]), str(row[1] or "")
 
     async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
         row = (

@@ -1,6 +1,7 @@
 // The map's base: an online style or raster tiles when the hub's config names one, else an
-// offline style drawn from the world-atlas TopoJSON the hub serves (land, coastlines,
-// borders). No glyphs, so no text on the map.
+// offline style: land, coastlines and borders around the city, cut by the hub from Natural
+// Earth (GET /dashboard/api/cities/{tenant}/basemap) and parsed by MapLibre's worker. No
+// glyphs, so no text on the map.
 import { perFeature } from './layers.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -29,20 +30,19 @@ export function baseStyle(mapConfig) {
     style.layers.push({ id: 'tiles', type: 'raster', source: 'tiles' });
     return { style, offline: false };
   }
-  for (const id of ['base-land', 'base-coast', 'base-border']) {
-    style.sources[id] = { type: 'geojson', data: EMPTY, tolerance: 0.5 };
-  }
+  style.sources.base = { type: 'geojson', data: EMPTY, tolerance: 0.5 };
+  const kind = (k) => ['==', ['get', 'kind'], k];
   style.layers.push(
     {
-      id: 'base-land', type: 'fill', source: 'base-land',
+      id: 'base-land', type: 'fill', source: 'base', filter: kind('land'),
       paint: { 'fill-color': perFeature(BASE_COLORS.land) },
     },
     {
-      id: 'base-coast', type: 'line', source: 'base-coast',
+      id: 'base-coast', type: 'line', source: 'base', filter: kind('coast'),
       paint: { 'line-color': perFeature(BASE_COLORS.coast), 'line-width': perFeature(1) },
     },
     {
-      id: 'base-border', type: 'line', source: 'base-border',
+      id: 'base-border', type: 'line', source: 'base', filter: kind('border'),
       paint: { 'line-color': perFeature(BASE_COLORS.border), 'line-width': perFeature(1.5) },
     },
   );
@@ -59,36 +59,7 @@ export function roadLayer(sourceId) {
   };
 }
 
-let worker = null;
-let asked = 0;
-const answers = new Map();
-
-function ask(url, center) {
-  if (!worker) {
-    worker = new Worker('/dashboard/static/basemap-worker.js');
-    worker.onmessage = ({ data }) => {
-      answers.get(data.id)?.(data);
-      answers.delete(data.id);
-    };
-  }
-  asked += 1;
-  const id = asked;
-  return new Promise((resolve, reject) => {
-    answers.set(id, (data) => (data.error ? reject(new Error(data.error)) : resolve(data)));
-    worker.postMessage({ id, url, center });
-  });
-}
-
-/** Start fetching and decoding the world early, in a worker (while the city's data loads). */
-export function prepareWorld(url, center) {
-  return url ? ask(url, center) : null;
-}
-
-/** Put land, coastlines and borders around the city (about 1,000 km) on the offline map. */
-export async function showOfflineBase(map, url, center, prepared = null) {
-  if (!url) return;
-  const base = await (prepared ?? ask(url, center));
-  map.getSource('base-land')?.setData(base.land);
-  map.getSource('base-coast')?.setData(base.coast);
-  map.getSource('base-border')?.setData(base.borders);
+/** Put land, coastlines and borders around the city on the offline map (MapLibre fetches). */
+export function showOfflineBase(map, tenant) {
+  map.getSource('base')?.setData(`/dashboard/api/cities/${encodeURIComponent(tenant)}/basemap`);
 }

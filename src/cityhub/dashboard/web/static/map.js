@@ -2,7 +2,7 @@
 // layer toggles' effect, hover popups and clicks that open details. The map container says
 // when it is ready (data-ready) and how many features it draws (data-features).
 import * as maplibregl from '/dashboard/vendor/maplibre-gl/dist/maplibre-gl.mjs';
-import { baseStyle, prepareWorld, roadLayer, showOfflineBase } from './basemap.js';
+import { baseStyle, roadLayer, showOfflineBase } from './basemap.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { headline, layerName, levelText, mapLayers, pickableLayerIds } from './layers.js';
@@ -11,7 +11,7 @@ import * as store from './store.js';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const state = {
   map: null, container: null, layers: [], visible: new Set(), offline: true,
-  basemap: null, loading: 0, styleReady: null, base: Promise.resolve(),
+  basemap: false, loading: 0, styleReady: null,
 };
 
 function mapLocale() {
@@ -133,24 +133,14 @@ function settle(timeoutMs = 10000) {
   });
 }
 
-// The world around the city is cut in a worker while the style loads.
-async function showBase(city) {
-  try {
-    const prepared = prepareWorld(state.basemap, city.center);
-    await state.styleReady;
-    await showOfflineBase(state.map, state.basemap, city.center, prepared);
-    performance.mark('cityhub:base-data');
-  } catch (err) {
-    console.error('basemap', err);
-  }
-}
-
 /** Start showing a city: not ready until showLayers() has put all its layers on the map. */
 export function beginCity(city) {
   state.loading += 1;
   state.container.dataset.ready = 'false';
   state.map.jumpTo({ center: city.center, zoom: city.zoom ?? 12 });
-  state.base = state.offline ? showBase(city) : Promise.resolve();
+  if (state.offline && state.basemap) {
+    state.styleReady.then(() => showOfflineBase(state.map, city.tenant));
+  }
   return state.loading;
 }
 
@@ -163,7 +153,6 @@ export async function showLayers(token, whileDrawing = () => {}) {
   await state.styleReady;
   for (const id of state.layers) state.map.getSource(id)?.setData(store.collection(id));
   whileDrawing();
-  await state.base;
   await settle();
   performance.mark('cityhub:drawn');
   if (token !== state.loading) return;
