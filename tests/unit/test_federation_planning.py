@@ -114,3 +114,66 @@ def test_merge_all_orders_by_id_and_merges_duplicates() -> None:
     merged = merge_all([a, b])
     assert [e["id"] for e in merged] == ["urn:a", "urn:b", "urn:d"]
     assert merged[1]["type"] == ["T", "U"]
+
+
+def _box(west: float, south: float, east: float, north: float) -> dict[str, object]:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+SEOUL_AREA = _box(126.7, 37.4, 127.2, 37.7)
+TOKYO_AREA = _box(139.5, 35.5, 140.0, 35.9)
+
+
+def test_matching_leaves_out_sources_whose_area_cannot_hold_a_geo_match() -> None:
+    from cityhub.query.ast import GeoQuery
+
+    regs = [
+        registration("seoul", location=SEOUL_AREA),
+        registration("tokyo", location=TOKYO_AREA),
+        registration("anywhere"),
+    ]
+    point = {"type": "Point", "coordinates": [126.978, 37.566]}
+
+    def found(geo: GeoQuery) -> list[str]:
+        query = EntityQuery(types=TypeName(PARKING), geo=geo)
+        return ids(matching(regs, "queryEntity", query, NOW))
+
+    assert found(GeoQuery("near", point, max_distance=2000)) == ["anywhere", "seoul"]
+    # 20 km west of Seoul's area edge: out of reach at 10 km, within reach at 30 km.
+    west = {"type": "Point", "coordinates": [126.47, 37.55]}
+    assert found(GeoQuery("near", west, max_distance=10_000)) == ["anywhere"]
+    assert found(GeoQuery("near", west, max_distance=30_000)) == ["anywhere", "seoul"]
+    tokyo_bay = _box(139.7, 35.5, 139.9, 35.6)
+    for georel in ("within", "intersects", "contains", "overlaps", "equals"):
+        assert found(GeoQuery(georel, tokyo_bay)) == ["anywhere", "tokyo"], georel
+    # disjoint and minDistance can match anywhere; other GeoProperties are not the area.
+    assert found(GeoQuery("disjoint", tokyo_bay)) == ["anywhere", "seoul", "tokyo"]
+    assert found(GeoQuery("near", point, min_distance=10)) == ["anywhere", "seoul", "tokyo"]
+    other = GeoQuery("within", tokyo_bay, geoproperty="https://example.org/observationSpace")
+    assert found(other) == ["anywhere", "seoul", "tokyo"]
+
+
+def test_configured_sources_become_registrations_with_their_area() -> None:
+    import pytest
+
+    from cityhub.federation.configured import configured_sources
+
+    table = {
+        "name": "seoul",
+        "endpoint": "http://127.0.0.1:1027",
+        "types": ["OffStreetParking"],
+        "tenant": "seoul",
+        "area": [124, 33, 132, 39.5],
+    }
+    (source,) = configured_sources([table])
+    assert source.body["location"] == {
+        "type": "Polygon",
+        "coordinates": [
+            [[124.0, 33.0], [132.0, 33.0], [132.0, 39.5], [124.0, 39.5], [124.0, 33.0]]
+        ],
+    }
+    assert source.body["tenant"] == "seoul"
+    for bad in ([1, 2, 3], [132, 33, 124, 39], ["124", 33, 132, 39], [0, -91, 1, 0]):
+        with pytest.raises(ValueError, match="area"):
+            configured_sources([{**table, "area": bad}])

@@ -27,6 +27,13 @@ from cityhub.settings import ENV_PREFIX, Settings, load_settings
 CITIES = ("seoul", "tokyo", "beijing")
 TYPES = [t for layer in LAYERS for t in layer.types]
 KEPT_BY_CITY = {"seoul": {"CrowdFlowObserved"}}  # what a city does not share with the region
+# Where each city hub's entities are ([west, south, east, north]): Seoul's and Tokyo's feeds
+# carry their country's warnings and stations, Beijing's simulation its municipality.
+AREAS = {
+    "seoul": (124.0, 33.0, 132.0, 39.0),
+    "tokyo": (122.0, 20.0, 154.0, 46.0),
+    "beijing": (115.4, 39.4, 117.6, 41.1),
+}
 
 
 def _die_with_parent() -> None:
@@ -85,6 +92,7 @@ def run_federated(settings: Settings, seed: int) -> int:
                 "tenant": city,
                 "types": shared,
                 "key": keys[city],
+                "area": list(AREAS[city]),
             }
         )
     region = load_settings(

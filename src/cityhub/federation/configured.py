@@ -8,7 +8,9 @@ config-<name>``), ``endpoint`` (the city hub's base URL), ``types`` (entity type
 for, short Smart Data Models names or IRIs), ``tenant`` (the city hub's tenant holding them),
 ``key`` (the partner key the city hub gave this region, sent as ``Authorization: Bearer``),
 ``here`` (the regional tenant the registration lives in; default the default tenant),
-``mode`` (default inclusive) and ``operations`` (default ["federationOps"]).
+``mode`` (default inclusive), ``operations`` (default ["federationOps"]) and ``area``
+([west, south, east, north] in degrees: where the city's entities are, the registration's
+``location``, so geo-queries elsewhere are not sent to it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from cityhub.errors import AlreadyExists
 from cityhub.ingest.feeds.contexts import CORE, context_of
 
 PREFIX = "urn:ngsi-ld:ContextSourceRegistration:config-"
-_KEYS = {"name", "endpoint", "types", "tenant", "key", "here", "mode", "operations"}
+_KEYS = {"name", "endpoint", "types", "tenant", "key", "here", "mode", "operations", "area"}
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,28 @@ def configured_sources(tables: Sequence[dict[str, Any]]) -> list[ConfiguredSourc
         }
         if table.get("tenant"):
             body["tenant"] = table["tenant"]
+        if "area" in table:
+            body["location"] = _area(table["area"], where)
         if table.get("key"):
             body["contextSourceInfo"] = [
                 {"key": "Authorization", "value": f"Bearer {table['key']}"}
             ]
         found.append(ConfiguredSource(str(table.get("here", "")), body, context))
     return found
+
+
+def _area(raw: Any, where: str) -> dict[str, Any]:
+    """[west, south, east, north] as a GeoJSON Polygon."""
+    numbers = isinstance(raw, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in raw
+    )
+    if not numbers or len(raw) != 4:
+        raise ValueError(f"{where}: area must be [west, south, east, north] in degrees")
+    west, south, east, north = (float(v) for v in raw)
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValueError(f"{where}: area {raw} is not a box west < east, south < north")
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
 
 
 async def register_configured(sources: list[ConfiguredSource], service: Any, contexts: Any) -> None:

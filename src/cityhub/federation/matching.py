@@ -6,7 +6,9 @@ A registration matches when it is in force (not expired),
 serves the operation, and one of its RegistrationInfos covers the request: an EntityInfo
 whose type the request names (or any, when the request names none) and whose id/idPattern
 fits the request's ids, and attribute names that meet the request's (no names on either
-side means all).
+side means all); and, when it says where its entities are (``location``) and the request
+has a geoQ on ``location``, that area can hold a match (``area_fits``): a query near Seoul
+is not sent to the Tokyo hub.
 """
 
 from __future__ import annotations
@@ -16,8 +18,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
+import shapely
+
 from cityhub.model.registrations import entity_info_types
-from cityhub.query.ast import EntityQuery, TypeAll, TypeAny, TypeExpr, TypeName
+from cityhub.query.ast import EntityQuery, GeoQuery, TypeAll, TypeAny, TypeExpr, TypeName
+from cityhub.query.geometry import shape_of_json, sphere_distance
+
+LOCATION_NAMES = frozenset({"location", "https://uri.etsi.org/ngsi-ld/location"})
+# georels an entity can only satisfy where its geometry meets the query's
+_MEETING = frozenset({"within", "intersects", "contains", "overlaps", "equals"})
 
 Registration = dict[str, Any]
 
@@ -92,6 +102,27 @@ def covers(
     return False
 
 
+def area_fits(registration: Registration, geo: GeoQuery | None) -> bool:
+    """Whether a source registered for an area (clause 5.2.9 ``location``: where the
+    registered entities are) can hold entities that meet a geoQ on ``location``. A point
+    within ``maxDistance`` must be that near the area; within, intersects, contains,
+    overlaps and equals need the query's geometry to meet the area. ``disjoint`` and
+    ``minDistance`` can match anywhere, so they never rule a source out."""
+    area = registration.get("location")
+    if geo is None or not isinstance(area, dict) or geo.geoproperty not in LOCATION_NAMES:
+        return True
+    try:
+        region = shape_of_json(orjson.dumps(area, option=orjson.OPT_SORT_KEYS).decode())
+        target = shape_of_json(orjson.dumps(geo.geometry, option=orjson.OPT_SORT_KEYS).decode())
+    except (shapely.errors.ShapelyError, ValueError):
+        return True  # an area the hub cannot read never hides a source
+    if geo.georel == "near" and geo.max_distance is not None:
+        return sphere_distance(region, target) <= geo.max_distance
+    if geo.georel in _MEETING:
+        return bool(shapely.intersects(region, target))
+    return True
+
+
 def matching(
     registrations: Iterable[Registration],
     operation: str,
@@ -102,7 +133,9 @@ def matching(
     types: frozenset[str] | None = None,
 ) -> list[Registration]:
     """The registrations a request for ``operation`` goes to, in a stable order (by id)."""
+    geo = None
     if query is not None:
+        geo = query.geo
         types = type_names(query.types)
         ids = query.ids
         attrs = query.attrs
@@ -116,7 +149,10 @@ def matching(
     found = [
         r
         for r in registrations
-        if in_force(r, now) and serves(r, operation) and covers(r, types, ids, attrs)
+        if in_force(r, now)
+        and serves(r, operation)
+        and covers(r, types, ids, attrs)
+        and area_fits(r, geo)
     ]
     return sorted(found, key=lambda r: str(r.get("id")))
 

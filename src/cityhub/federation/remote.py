@@ -8,11 +8,22 @@ hub the request went through, so a registration loop ends at the hub that sees i
 A source that fails (unreachable, slow, an error status, a body that is not NGSI-LD) gives
 a :class:`SourceFailure` naming it; callers answer with what the others said and an
 ``NGSILD-Warning`` (clause 6.3.17), never an error of their own.
+
+The registration's ``management`` (clause 5.2.34) is honoured here: ``timeout``;
+``cooldown`` — after a failure, requests within that many milliseconds fail at once
+("a timeout error response for the registration is automatically returned") instead of
+waiting on a source that is down; ``cacheDuration`` — a consumption (GET) asked again
+within that period is answered from the previous answer ("a cached value ... shall be
+returned where available"), so a busy regional hub does not ask a city the same question
+many times a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -21,9 +32,13 @@ import aiohttp
 import orjson
 from multidict import CIMultiDictProxy
 
+from cityhub.errors import BadRequestData
+from cityhub.query.temporal import parse_duration
+
 API = "/ngsi-ld/v1/"
 # Headers of the incoming request passed on to sources (the rest are the hub's business).
 PASSED_HEADERS = ("link",)
+CACHED_ANSWERS = 1024  # answers kept for management.cacheDuration, least recent out
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class SourceAnswer:
     status: int
     body: Any
     headers: CIMultiDictProxy[str]
+    raw: bytes = b""  # the body as received (a kept answer is parsed again for each use)
 
 
 def via_hubs(header: str | None) -> list[str]:
@@ -89,12 +105,35 @@ def timeout_of(registration: dict[str, Any], default: float) -> float:
     return default
 
 
+def _management_number(registration: dict[str, Any], member: str) -> float | None:
+    management = registration.get("management")
+    if isinstance(management, dict):
+        value = management.get(member)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
+def cache_seconds(registration: dict[str, Any]) -> float:
+    """management.cacheDuration in seconds (0: answers are not kept)."""
+    management = registration.get("management")
+    text = management.get("cacheDuration") if isinstance(management, dict) else None
+    if not isinstance(text, str):
+        return 0.0
+    try:
+        return parse_duration(text).micros / 1_000_000
+    except (BadRequestData, AttributeError):
+        return 0.0
+
+
 class Sources:
     """The hub's client for its context sources."""
 
     def __init__(self, *, default_timeout: float = 5.0) -> None:
         self.default_timeout = default_timeout
         self._client: aiohttp.ClientSession | None = None
+        self._failed_at: dict[str, float] = {}  # registration id -> monotonic time
+        self._answers: OrderedDict[tuple[str, str, str], tuple[float, SourceAnswer]] = OrderedDict()
 
     @property
     def client(self) -> aiohttp.ClientSession:
@@ -127,6 +166,49 @@ class Sources:
         if params:
             url += "?" + urlencode(params)
         headers = source_headers(registration, via, incoming)
+        reg_id = str(registration.get("id"))
+        now = time.monotonic()
+        cooldown = _management_number(registration, "cooldown")
+        failed = self._failed_at.get(reg_id)
+        if cooldown is not None and failed is not None and now < failed + cooldown / 1000:
+            left = (failed + cooldown / 1000 - now) * 1000
+            return SourceFailure(
+                reg_id, url, f"no request for {left:.0f} ms more after a failure (cooldown)"
+            )
+        keep = cache_seconds(registration) if method == "GET" and body is None else 0.0
+        key = (
+            reg_id,
+            url,
+            orjson.dumps(sorted((k, v) for k, v in headers.items() if k != "Via")).decode(),
+        )
+        if keep:
+            kept = self._answers.get(key)
+            if kept is not None and kept[0] > now:
+                self._answers.move_to_end(key)
+                raw = kept[1].raw
+                parsed = orjson.loads(raw) if raw else None
+                return dataclasses.replace(kept[1], registration=registration, body=parsed)
+        answer = await self._send(registration, method, url, headers, body, content_type)
+        if isinstance(answer, SourceFailure) or answer.status >= 500:
+            self._failed_at[reg_id] = time.monotonic()
+        else:
+            self._failed_at.pop(reg_id, None)
+            if keep and answer.status == 200:
+                self._answers[key] = (now + keep, answer)
+                self._answers.move_to_end(key)
+                while len(self._answers) > CACHED_ANSWERS:
+                    self._answers.popitem(last=False)
+        return answer
+
+    async def _send(
+        self,
+        registration: dict[str, Any],
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any,
+        content_type: str,
+    ) -> SourceAnswer | SourceFailure:
         content = None
         if body is not None:
             content = orjson.dumps(body)
@@ -151,4 +233,4 @@ class Sources:
                 parsed = orjson.loads(received)
             except orjson.JSONDecodeError:
                 return SourceFailure(reg_id, url, f"HTTP {status} with a body that is not JSON")
-        return SourceAnswer(registration, status, parsed, answer_headers)
+        return SourceAnswer(registration, status, parsed, answer_headers, received)
