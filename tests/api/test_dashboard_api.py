@@ -415,7 +415,7 @@ async def test_basemap_returns_200_with_land_coasts_and_borders_around_the_city(
     assert any(g.contains(Point(126.9769, 37.57)) for g in land)
     for feature in body["features"]:
         west, south, east, north = shape(feature["geometry"]).bounds
-        assert 116.9 <= west and east <= 137.0 and 29.5 <= south and north <= 45.6
+        assert west >= 116.9 and east <= 137.0 and south >= 29.5 and north <= 45.6
     again = await city.get(
         f"{API}/cities/{CITY}/basemap", headers={"If-None-Match": response.headers["etag"]}
     )

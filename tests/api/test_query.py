@@ -396,3 +396,40 @@ async def test_query_entities_shows_each_change_in_the_next_answer(
     assert response.status_code == 204, response.text
     again = await client.get(ENTITIES, params=params)
     assert [e["speed"] for e in again.json()] == [7, 12.5]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_pick_id_returns_200_with_the_ids_alone_page_by_page(
+    client: httpx.AsyncClient,
+) -> None:
+    """pick=id (clause 4.21) keeps the id member only; the hub answers it from the ids
+    alone (what a federating hub asks to find a deep page's entities)."""
+    every = await ids(client, type="Road,Alert,OffStreetParking")
+    picked: list[dict[str, str]] = []
+    for offset in range(0, len(every), 2):
+        response = await client.get(
+            ENTITIES,
+            params={
+                "type": "Road,Alert,OffStreetParking",
+                "pick": "id",
+                "limit": "2",
+                "offset": str(offset),
+                "count": "true",
+            },
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["NGSILD-Results-Count"] == str(len(every))
+        picked += response.json()
+    assert picked == [{"id": entity_id} for entity_id in every]
+    ld = await client.get(
+        ENTITIES,
+        params={"type": "Road", "pick": "id"},
+        headers={"Accept": "application/ld+json"},
+    )
+    assert [{k: v for k, v in e.items() if k != "@context"} for e in ld.json()] == [
+        {"id": R1},
+        {"id": R2},
+    ]
+    assert all("@context" in e for e in ld.json())
+    typed = await client.get(ENTITIES, params={"type": "Road", "pick": "id,type"})
+    assert typed.json() == [{"id": R1, "type": "Road"}, {"id": R2, "type": "Road"}]

@@ -263,21 +263,26 @@ async def _answer(
     query, federated, partner = await federated_query(request, tenant, query, tm, count=count)
     warnings: list[str] = []
     entity_map: str | None = None
+    ids_only = False
     if federated is not None:
         result: QueryResult = federated.result
         warnings = federated.warnings
         entity_map = federated.entity_map
     else:
-        result = await hub.queries.query_entities(tenant, query, count=count)
+        ids_only = _ids_only(render, media) and partner is None
+        result = await hub.queries.query_entities(tenant, query, count=count, ids_only=ids_only)
     if partner is not None:
         entities = shown(result.entities, partner)
         result = QueryResult([orjson.dumps(e) for e in entities], result.total, result.more)
-    pairs = [_RENDERED.render(tenant, doc, tm, render) for doc in result.docs]
-    rendered = [item for item, _ in pairs]
-    body: Any = rendered
-    if media == JSON:
-        body = [fragment for _, fragment in pairs]
-    elif media == GEO_JSON:
+    body: Any
+    if ids_only:  # each doc is {"id": …} already, as pick=id renders it
+        rendered = body = [orjson.loads(doc) for doc in result.docs]
+    else:
+        pairs = [_RENDERED.render(tenant, doc, tm, render) for doc in result.docs]
+        rendered = body = [item for item, _ in pairs]
+        if media == JSON:
+            body = [fragment for _, fragment in pairs]
+    if media == GEO_JSON:
         name = request.query_params.get("geometryProperty")
         geometry_iri = tm.expand(check_name(name)) if name else LOCATION
         body = {
@@ -301,6 +306,18 @@ async def _answer(
         context=context,
         context_url=context if isinstance(context, str) else None,
         headers=headers,
+    )
+
+
+def _ids_only(render: RenderOptions, media: str) -> bool:
+    """``pick=id`` alone: the answer is the ids, and the store need not read a document."""
+    return (
+        render.keep == frozenset()
+        and render.keep_id
+        and not render.keep_type
+        and not render.omit
+        and not render.sys_attrs
+        and media != GEO_JSON
     )
 
 

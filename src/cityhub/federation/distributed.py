@@ -407,7 +407,7 @@ def _by_id(
     for group in remote:
         for item in group:
             versions.setdefault(item["id"], []).append((False, item))
-    return sorted(versions.items())
+    return [(entity_id, versions[entity_id]) for entity_id in sorted(versions)]
 
 
 def _page(

@@ -176,12 +176,10 @@ class Sources:
                 reg_id, url, f"no request for {left:.0f} ms more after a failure (cooldown)"
             )
         keep = cache_seconds(registration) if method == "GET" and body is None else 0.0
-        key = (
-            reg_id,
-            url,
-            orjson.dumps(sorted((k, v) for k, v in headers.items() if k != "Via")).decode(),
-        )
+        key = ("", "", "")
         if keep:
+            asked = sorted((k, v) for k, v in headers.items() if k != "Via")
+            key = (reg_id, url, orjson.dumps(asked).decode())
             kept = self._answers.get(key)
             if kept is not None and kept[0] > now:
                 self._answers.move_to_end(key)

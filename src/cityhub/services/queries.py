@@ -18,7 +18,7 @@ class QueryService:
         self.max_limit = max_limit
 
     async def query_entities(
-        self, tenant: str, query: EntityQuery, *, count: bool = False
+        self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
     ) -> QueryResult:
         """Query Entities (5.7.2): one page in entity id order, and the total when counted.
 
@@ -34,4 +34,4 @@ class QueryService:
                 f"limit {query.limit} is above this hub's maximum of {self.max_limit}"
             )
         await require_tenant(self.store, tenant)
-        return await self.store.query_entities(tenant, query, count=count)
+        return await self.store.query_entities(tenant, query, count=count, ids_only=ids_only)

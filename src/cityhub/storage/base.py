@@ -381,9 +381,11 @@ class Store(Protocol):
         ...
 
     async def query_entities(
-        self, tenant: str, query: EntityQuery, *, count: bool = False
+        self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
     ) -> QueryResult:
-        """Entities matching every filter of ``query``, compiled to SQL (storage/sql)."""
+        """Entities matching every filter of ``query``, compiled to SQL (storage/sql).
+        ``ids_only``: each doc is just ``{"id": …}``, no document is read (``pick=id``, what
+        a federating hub asks to find a deep page's entities)."""
         ...
 
     async def put_context(self, record: ContextRecord) -> None: ...

@@ -510,7 +510,7 @@ class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry,
         return doc
 
     async def query_entities(
-        self, tenant: str, query: EntityQuery, *, count: bool = False
+        self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
     ) -> QueryResult:
         """Query Entities (clause 5.7.2) in one SQL statement (storage/postgres/query_sql.py)."""
         params = Params("postgres")
@@ -519,8 +519,9 @@ class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry,
             query, PostgresDialect(params, tenant_param, tenant), tenant_param
         )
         filters = list(params.values)
+        column = "json_build_object('id', e.id)::text" if ids_only else PAGE_COLUMN
         page_sql = (
-            f"SELECT {PAGE_COLUMN} {matching} ORDER BY {order}"
+            f"SELECT {column} {matching} ORDER BY {order}"
             f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
         )
         try:

@@ -658,7 +658,7 @@ class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry, E
         return None if row is None else _row_entity(row[0])
 
     async def query_entities(
-        self, tenant: str, query: EntityQuery, *, count: bool = False
+        self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
     ) -> QueryResult:
         """Query Entities (clause 5.7.2) in SQL on a reader thread (storage/sqlite/query_sql.py)."""
         params = Params("sqlite")
@@ -666,8 +666,9 @@ class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry, E
         matching, order, counting = compile_from(
             query, SqliteDialect(tenant_param, params, tenant), tenant_param
         )
+        column = "json_object('id', e.id)" if ids_only else PAGE_COLUMN
         page_sql = (
-            f"SELECT {PAGE_COLUMN} {matching} ORDER BY {order}"
+            f"SELECT {column} {matching} ORDER BY {order}"
             f" LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}"
         )
         values = params.values
