@@ -1,7 +1,8 @@
 """The door of a hub that shares with partners (federation/sharing.py): every NGSI-LD request
 is checked for its key before any handler runs, and a partner may only use the read
-operations that apply the sharing policy; anything else is refused (403), so no other path
-can reveal what is not shared."""
+operations that apply the sharing policy (Query Entities, Retrieve Entity, discovery, and
+Query and Retrieve Temporal Evolution, clauses 5.7.3 and 5.7.4); anything else is refused
+(403), so no other path can reveal what is not shared."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from cityhub.errors import NgsiLdError
 from cityhub.federation.sharing import NotShared
 
 PREFIX = "/ngsi-ld/v1/"
-# (method, first path segment) a partner may use; each applies the policy itself.
+# (method, first path segment — two under temporal/) a partner may use; each applies the
+# policy itself.
 PARTNER_READS = frozenset(
     {
         ("GET", "entities"),
         ("POST", "entityOperations/query"),
+        ("GET", "temporal/entities"),
+        ("POST", "temporal/entityOperations/query"),
         ("GET", "info"),
         ("GET", "types"),
         ("GET", "attributes"),
@@ -30,8 +34,14 @@ PARTNER_READS = frozenset(
 
 def partner_may(method: str, path: str) -> bool:
     rest = path[len(PREFIX) :]
-    head = rest.split("/", 1)[0]
-    if head == "entityOperations":
+    segments = rest.split("/")
+    head = segments[0]
+    if head == "temporal":
+        # GET under temporal/entities is Query or Retrieve: no other GET route lies there.
+        head = "/".join(segments[:2])
+        if segments[1:2] == ["entityOperations"]:
+            head = rest.rstrip("/")
+    elif head == "entityOperations":
         head = rest.rstrip("/")
     return (method, head) in PARTNER_READS
 

@@ -2,13 +2,16 @@
 (clauses 5.6.11-5.6.16 provision, 5.7.3-5.7.4 consumption).
 
 Parameters become a ``TemporalQuery`` (and an ``Aggregation``) here; the services read the
-store; model/temporal_representation.py renders normalized, ``temporalValues`` or
-``aggregatedValues`` answers. A partial answer (more instances than the hub's instance
-limit) is ``206`` with ``Content-Range`` (clause 6.3.10).
+store, merged with the registered context sources' answers by federation/temporal.py
+(``NGSILD-Warning`` naming any source left out); model/temporal_representation.py renders
+normalized, ``temporalValues`` or ``aggregatedValues`` answers. A partial answer (more
+instances than the hub's instance limit) is ``206`` with ``Content-Range`` (clause 6.3.10).
+A partner hub reads shared types and attributes only, as with Query Entities.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import quote
 
@@ -25,10 +28,15 @@ from cityhub.api.common import (
     termmap_for,
 )
 from cityhub.api.entities import EntityRoute
+from cityhub.api.federated import caller, forward_of, warning_headers
 from cityhub.api.negotiation import JSON, JSON_LD, empty_response, json_response, negotiate
 from cityhub.api.params import attribute_deletion, flag, list_param, options, page_links
 from cityhub.api.queries import _attrs, _list, _page, _selector, _text, query_from_params
 from cityhub.errors import BadRequestData, ResourceNotFound
+from cityhub.federation.sharing import restrict_query, shared_attrs
+from cityhub.federation.temporal import TemporalFederation, TemporalResult, shown
+from cityhub.federation.temporal_merge import label_instances
+from cityhub.federation.temporal_sources import Ask, Incoming
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.representation import CONCISE, NORMALIZED, RenderOptions, parse_lang
 from cityhub.model.temporal_representation import (
@@ -176,8 +184,14 @@ def _temporal_params(request: Request, *, required: bool) -> TemporalQuery:
 
 
 def _render(
-    answer: TemporalAnswer, tm: TermMap, tq: TemporalQuery, shape: Shape
+    answer: TemporalAnswer,
+    tm: TermMap,
+    tq: TemporalQuery,
+    shape: Shape,
+    passed: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """The entities in the asked form; ``passed``: aggregated attributes a context source
+    computed, by entity id, shown as it sent them."""
     out = []
     for record in answer.entities:
         entity_id = record.entity_id
@@ -190,12 +204,17 @@ def _render(
             periods = answer.periods.get(entity_id)
             if rows and periods is not None:
                 item.update(render_aggregated(rows, tm, shape.aggregation, periods))
+            elif passed and entity_id in passed:
+                attrs = passed[entity_id].items()
+                item.update((k, v) for k, v in attrs if tm.expand(k) not in omitted)
         else:
             instances = [i for i in answer.instances.get(entity_id, []) if i.attr not in omitted]
             if shape.form == TEMPORAL_VALUES:
                 item.update(render_simplified(instances, tm, shape.render))
             else:
-                item.update(render_normalized(instances, tm, shape.render, tq))
+                attributes = render_normalized(instances, tm, shape.render, tq)
+                label_instances(attributes, instances, tm)
+                item.update(attributes)
         out.append(item)
     return out
 
@@ -236,14 +255,20 @@ async def retrieve_temporal(request: Request) -> Response:
     entity_id = require_uri(request.path_params["entity_id"], "Entity id")
     tq = _temporal_params(request, required=False)
     shape = _shape(request, tm, list_param(request, "attrs"))
-    flag(request, "local")
-    answer = await hub.temporal.retrieve(
-        tenant, entity_id, tq, shape.attrs, shape.datasets, shape.aggregation
-    )
-    (body,) = _render(answer, tm, tq, shape)
+    partner = caller(request)
+    attrs = shape.attrs if partner is None else shared_attrs(shape.attrs, partner)
+    ask = Ask(tq, attrs, shape.datasets, shape.aggregation)
+    result = await TemporalFederation(hub).retrieve(tenant, entity_id, ask, tm, forward_of(request))
+    if partner is not None:
+        result = shown(result, partner, tm)
+        if not result.answer.entities:
+            raise ResourceNotFound(f"Entity {entity_id} has no temporal evolution")
+    (body,) = _render(result.answer, tm, tq, shape, result.passed)
     if not body:  # pick or omit left nothing to show (clause 4.21)
         raise ResourceNotFound(f"Nothing of entity {entity_id} is left to show")
-    return _respond(request, body, media, ctx.value, answer)
+    return _respond(
+        request, body, media, ctx.value, result.answer, warning_headers(result.warnings)
+    )
 
 
 async def query_temporal(request: Request) -> Response:
@@ -259,7 +284,7 @@ async def query_temporal(request: Request) -> Response:
         )
     shape = _shape(request, tm, list_param(request, "attrs"))
     query = query_from_params(request, tm, shape.attrs)
-    return await _answer(request, media, ctx.value, tm, query, tq, shape)
+    return await _answer(request, media, ctx.value, tm, query, tq, shape, Incoming())
 
 
 async def query_temporal_batch(request: Request) -> Response:
@@ -314,7 +339,8 @@ async def query_temporal_batch(request: Request) -> Response:
     if shape.aggregation is not None and "aggrPeriodDuration" in body:
         duration = _text(body, "aggrPeriodDuration")
         shape.aggregation = parse_aggregation(list(shape.aggregation.methods), duration)
-    return await _answer(request, media, data.context.value, tm, query, tq, shape)
+    incoming = Incoming(body, data.media)
+    return await _answer(request, media, data.context.value, tm, query, tq, shape, incoming)
 
 
 async def _answer(
@@ -325,15 +351,23 @@ async def _answer(
     query: EntityQuery,
     tq: TemporalQuery,
     shape: Shape,
+    incoming: Incoming,
 ) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     count = flag(request, "count")
-    flag(request, "local")
-    answer = await hub.temporal.query(
-        tenant, query, tq, shape.datasets, shape.aggregation, count=count
+    partner = caller(request)
+    if partner is not None:
+        query = restrict_query(query, partner)
+        query = dataclasses.replace(query, attrs=shared_attrs(query.attrs, partner))
+    ask = Ask(tq, query.attrs, shape.datasets, shape.aggregation)
+    result: TemporalResult = await TemporalFederation(hub).query(
+        tenant, query, ask, tm, forward_of(request), incoming, count=count
     )
-    body = _render(answer, tm, tq, shape)
-    extra: dict[str, str] = {}
+    if partner is not None:
+        result = shown(result, partner, tm)
+    answer = result.answer
+    body = _render(answer, tm, tq, shape, result.passed)
+    extra = warning_headers(result.warnings)
     if answer.total is not None:
         extra["NGSILD-Results-Count"] = str(answer.total)
     links = page_links(request, query.limit, query.offset, answer.more, media)

@@ -93,6 +93,8 @@ def run_federated(settings: Settings, seed: int) -> int:
                 "types": shared,
                 "key": keys[city],
                 "area": list(AREAS[city]),
+                # Temporal operations belong to no operation group (clause 4.20): named.
+                "operations": ["federationOps", "retrieveTemporal", "queryTemporal"],
             }
         )
     region = load_settings(

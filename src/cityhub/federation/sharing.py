@@ -165,6 +165,15 @@ def restrict_query(query: EntityQuery, partner: Partner) -> EntityQuery:
     return dataclasses.replace(query, types=types, selectors=selectors)
 
 
+def shared_attrs(attrs: frozenset[str] | None, partner: Partner) -> frozenset[str] | None:
+    """The attributes a partner's temporal request reads: those it named (NotShared when
+    one is hidden), else every attribute shared on some type (None: all). Named, they make
+    the store and the sources select entities by the shared attributes' instances alone
+    (clause 5.7.4): not even whether a hidden attribute has history leaves the hub."""
+    check_filters(EntityQuery(attrs=attrs), partner)
+    return partner.every_shared_attribute() if attrs is None else attrs
+
+
 def check_filters(query: EntityQuery, partner: Partner) -> None:
     visible = partner.every_shared_attribute()
     if visible is None:
