@@ -1,4 +1,9 @@
-"""Entity endpoints: /entities and /entities/{entityId}[/attrs[/{attrId}]] (clauses 5.6, 5.7.1)."""
+"""Entity endpoints: /entities and /entities/{entityId}[/attrs[/{attrId}]] (clauses 5.6, 5.7.1).
+
+Writes that concern an exclusive or redirect context source registration are split between
+those sources and the store by federation/forwarding.py; the handlers give it the local
+operation to apply to what is left.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from cityhub.api.common import (
+    JsonInput,
     hub_of,
     json_input,
     read_context,
@@ -20,7 +26,7 @@ from cityhub.api.common import (
     termmap_for,
 )
 from cityhub.api.federated import entity as federated_entity
-from cityhub.api.federated import warning_headers
+from cityhub.api.federated import forward_of, warning_headers
 from cityhub.api.negotiation import (
     GEO_JSON,
     JSON,
@@ -39,6 +45,9 @@ from cityhub.api.params import (
 )
 from cityhub.api.rendered import Rendered, cache_of
 from cityhub.errors import ResourceNotFound
+from cityhub.federation import forwarding
+from cityhub.federation.forwarding import LocalWrite, Write, WriteOperation, WriteOutcome
+from cityhub.jsonld.termmap import TermMap
 from cityhub.model.changes import UpdateResult
 from cityhub.model.representation import geojson_feature, render_entity
 from cityhub.model.values import check_name
@@ -63,13 +72,59 @@ def _update_result(result: UpdateResult, tenant: str) -> Response:
     return json_response(body, status=207, headers=tenant_headers(tenant))
 
 
+async def _distributed(
+    request: Request,
+    op: WriteOperation,
+    tenant: str,
+    tm: TermMap,
+    local: LocalWrite,
+    data: JsonInput | None = None,
+) -> WriteOutcome | None:
+    """The write split over exclusive/redirect sources and the store (None: not concerned,
+    write locally as usual); see federation/forwarding.py."""
+    params = request.path_params
+    write = Write(
+        tenant,
+        params.get("entity_id"),
+        params.get("attr_id"),
+        data.body if data is not None else None,
+        data.media if data is not None else JSON,
+        tm,
+        request.query_params.multi_items(),
+        lambda: forward_of(request),
+    )
+    return await forwarding.forward_write(hub_of(request).federation, op, write, local)
+
+
+def _outcome_response(outcome: WriteOutcome, tenant: str, created: bool = False) -> Response:
+    """201/204 when every part succeeded, else 207 with an UpdateResult or a
+    BatchOperationResult (clauses 5.2.16, 5.2.18)."""
+    headers = tenant_headers(tenant)
+    if created and outcome.done:
+        headers["Location"] = _location(outcome.entity_id)
+    if outcome.complete:
+        return empty_response(201 if created else 204, headers)
+    return json_response(outcome.body(), status=207, headers=headers)
+
+
+def _location(entity_id: str) -> str:
+    return f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"
+
+
 async def create_entity(request: Request) -> Response:
     """POST /entities — Create Entity (5.6.1): 201 with Location."""
     hub, tenant = hub_of(request), tenant_of(request)
     data = await json_input(request)
     tm = await termmap_for(request, data.context.value)
+
+    async def local(body: Any) -> None:
+        await hub.entities.create_entity(tenant, body, tm)
+
+    outcome = await _distributed(request, forwarding.CREATE_ENTITY, tenant, tm, local, data)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant, created=True)
     entity_id = await hub.entities.create_entity(tenant, data.body, tm)
-    headers = {"Location": f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"}
+    headers = {"Location": _location(entity_id)}
     headers.update(tenant_headers(tenant))
     return empty_response(201, headers)
 
@@ -139,7 +194,15 @@ async def replace_entity(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     data = await json_input(request)
     tm = await termmap_for(request, data.context.value)
-    await hub.entities.replace_entity(tenant, request.path_params["entity_id"], data.body, tm)
+    entity_id = request.path_params["entity_id"]
+
+    async def local(body: Any) -> None:
+        await hub.entities.replace_entity(tenant, entity_id, body, tm)
+
+    outcome = await _distributed(request, forwarding.REPLACE_ENTITY, tenant, tm, local, data)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant)
+    await local(data.body)
     return _no_content(tenant)
 
 
@@ -148,20 +211,33 @@ async def merge_entity(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     data = await json_input(request)
     tm = await termmap_for(request, data.context.value)
-    await hub.entities.merge_entity(
-        tenant,
-        request.path_params["entity_id"],
-        data.body,
-        tm,
-        request.query_params.get("observedAt"),
-    )
+    entity_id = request.path_params["entity_id"]
+    observed_at = request.query_params.get("observedAt")
+
+    async def local(body: Any) -> None:
+        await hub.entities.merge_entity(tenant, entity_id, body, tm, observed_at)
+
+    outcome = await _distributed(request, forwarding.MERGE_ENTITY, tenant, tm, local, data)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant)
+    await local(data.body)
     return _no_content(tenant)
 
 
 async def delete_entity(request: Request) -> Response:
     """DELETE /entities/{entityId} — Delete Entity (5.6.6)."""
     hub, tenant = hub_of(request), tenant_of(request)
-    await hub.entities.delete_entity(tenant, request.path_params["entity_id"])
+    entity_id = request.path_params["entity_id"]
+
+    async def local(body: Any) -> None:
+        await hub.entities.delete_entity(tenant, entity_id)
+
+    if await forwarding.may_forward(hub.federation, tenant):  # else no @context is needed
+        _, tm = await read_context(request)
+        outcome = await _distributed(request, forwarding.DELETE_ENTITY, tenant, tm, local)
+        if outcome is not None:
+            return _outcome_response(outcome, tenant)
+    await local(None)
     return _no_content(tenant)
 
 
@@ -171,10 +247,17 @@ async def append_attributes(request: Request) -> Response:
     no_overwrite = "noOverwrite" in options(request, {"noOverwrite"})
     data = await json_input(request)
     tm = await termmap_for(request, data.context.value)
-    result = await hub.entities.append_attributes(
-        tenant, request.path_params["entity_id"], data.body, tm, no_overwrite=no_overwrite
-    )
-    return _update_result(result, tenant)
+    entity_id = request.path_params["entity_id"]
+
+    async def local(body: Any) -> UpdateResult:
+        return await hub.entities.append_attributes(
+            tenant, entity_id, body, tm, no_overwrite=no_overwrite
+        )
+
+    outcome = await _distributed(request, forwarding.APPEND_ATTRS, tenant, tm, local, data)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant)
+    return _update_result(await local(data.body), tenant)
 
 
 async def update_attributes(request: Request) -> Response:
@@ -182,10 +265,15 @@ async def update_attributes(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     data = await json_input(request)
     tm = await termmap_for(request, data.context.value)
-    result = await hub.entities.update_attributes(
-        tenant, request.path_params["entity_id"], data.body, tm
-    )
-    return _update_result(result, tenant)
+    entity_id = request.path_params["entity_id"]
+
+    async def local(body: Any) -> UpdateResult:
+        return await hub.entities.update_attributes(tenant, entity_id, body, tm)
+
+    outcome = await _distributed(request, forwarding.UPDATE_ATTRS, tenant, tm, local, data)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant)
+    return _update_result(await local(data.body), tenant)
 
 
 async def partial_attribute_update(request: Request) -> Response:
@@ -193,12 +281,17 @@ async def partial_attribute_update(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     data = await json_input(request)
     tm = await termmap_for(request, data.context.value)
-    body = data.body
-    if isinstance(body, dict):
-        body = {k: v for k, v in body.items() if k != "@context"}
-    await hub.entities.partial_update_attribute(
-        tenant, request.path_params["entity_id"], request.path_params["attr_id"], body, tm
-    )
+    entity_id, attr_id = request.path_params["entity_id"], request.path_params["attr_id"]
+
+    async def local(body: Any) -> None:
+        await hub.entities.partial_update_attribute(
+            tenant, entity_id, attr_id, _without_context(body), tm
+        )
+
+    outcome = await _distributed(request, forwarding.PARTIAL_UPDATE, tenant, tm, local, data)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant)
+    await local(data.body)
     return _no_content(tenant)
 
 
@@ -207,13 +300,22 @@ async def replace_attribute(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     data = await json_input(request)
     tm = await termmap_for(request, data.context.value)
-    body = data.body
-    if isinstance(body, dict):
-        body = {k: v for k, v in body.items() if k != "@context"}
-    await hub.entities.replace_attribute(
-        tenant, request.path_params["entity_id"], request.path_params["attr_id"], body, tm
-    )
+    entity_id, attr_id = request.path_params["entity_id"], request.path_params["attr_id"]
+
+    async def local(body: Any) -> None:
+        await hub.entities.replace_attribute(tenant, entity_id, attr_id, _without_context(body), tm)
+
+    outcome = await _distributed(request, forwarding.REPLACE_ATTR, tenant, tm, local, data)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant)
+    await local(data.body)
     return _no_content(tenant)
+
+
+def _without_context(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {k: v for k, v in body.items() if k != "@context"}
+    return body
 
 
 async def delete_attribute(request: Request) -> Response:
@@ -221,14 +323,17 @@ async def delete_attribute(request: Request) -> Response:
     hub, tenant = hub_of(request), tenant_of(request)
     _, tm = await read_context(request)
     dataset_id, delete_all = attribute_deletion(request)
-    await hub.entities.delete_attribute(
-        tenant,
-        request.path_params["entity_id"],
-        request.path_params["attr_id"],
-        tm,
-        dataset_id=dataset_id,
-        delete_all=delete_all,
-    )
+    entity_id, attr_id = request.path_params["entity_id"], request.path_params["attr_id"]
+
+    async def local(body: Any) -> None:
+        await hub.entities.delete_attribute(
+            tenant, entity_id, attr_id, tm, dataset_id=dataset_id, delete_all=delete_all
+        )
+
+    outcome = await _distributed(request, forwarding.DELETE_ATTR, tenant, tm, local)
+    if outcome is not None:
+        return _outcome_response(outcome, tenant)
+    await local(None)
     return _no_content(tenant)
 
 
