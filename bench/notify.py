@@ -8,8 +8,11 @@ entities and 1,000 subscriptions, one per entity, mixing the filters a city uses
 watchedAttributes, a q range, a geo-query (near 500 m of the sensor) and all three together.
 Half notify an HTTP receiver, half an MQTT topic on the local Mosquitto (127.0.0.1:1883).
 Updates (PATCH …/attrs, stamped with the time they are sent) go out at a steady rate to
-random entities; each must produce exactly one notification. The receivers (in this process)
-record receipt times; the figure is p50/p99 of receipt − send, and delivered/expected.
+random entities; each must produce exactly one notification. The receivers record receipt
+times; the figure is p50/p99 of receipt − send, and delivered/expected. The HTTP receiver
+and the MQTT subscriber each run in a process of their own, and updates are sent with
+aiohttp: a single Python process doing all three saturated its core at 500/s, and the
+figures were then the load generator's own queueing, not the hub's.
 
 Baseline, in the same run: the same payloads sent at the same rate straight to the same
 HTTP receiver and through the same MQTT broker, with no hub in between — what the transport
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import multiprocessing
 import random
 import statistics
 import sys
@@ -35,6 +39,7 @@ from typing import Any
 if not __package__:  # run as a file: make ``bench`` importable like ``-m bench.notify`` does
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiohttp
 import aiomqtt
 import httpx
 import orjson
@@ -128,10 +133,10 @@ class Receipts:
 class HttpReceiver:
     """A minimal HTTP/1.1 server (keep-alive, Content-Length bodies) answering 204."""
 
-    def __init__(self, receipts: Receipts) -> None:
+    def __init__(self, receipts: Receipts, port: int) -> None:
         self.receipts = receipts
         self.server: asyncio.base_events.Server | None = None
-        self.port = free_port()
+        self.port = port
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, backlog=512)
@@ -168,6 +173,82 @@ async def mqtt_listener(topic: str, receipts: Receipts, ready: asyncio.Event) ->
             receipts.record(orjson.loads(message.payload)["body"], time.time())
 
 
+def _receiver_main(kind: str, port: int, topic: str, conn: Any) -> None:
+    """A receiver process: receives notifications, answers the parent's commands."""
+
+    async def run() -> None:
+        receipts = Receipts()
+        receiver = None
+        listener = None
+        if kind == "http":
+            receiver = HttpReceiver(receipts, port)
+            await receiver.start()
+        else:
+            ready = asyncio.Event()
+            listener = asyncio.create_task(mqtt_listener(topic, receipts, ready))
+            await ready.wait()
+        conn.send("ready")
+        loop = asyncio.get_running_loop()
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            if command == "count":
+                conn.send(len(receipts.latencies))
+            elif command == "take":
+                conn.send(list(receipts.latencies))
+                receipts.latencies.clear()
+            elif command == "clear":
+                receipts.latencies.clear()
+                conn.send("ok")
+            else:
+                break
+        if listener is not None:
+            listener.cancel()
+        if receiver is not None:
+            await receiver.stop()
+
+    asyncio.run(run())
+
+
+class ReceiverProcess:
+    """An HTTP receiver or an MQTT subscriber in a process of its own."""
+
+    def __init__(self, kind: str, topic: str = "") -> None:
+        self.kind = kind
+        self.port = free_port()
+        parent, child = multiprocessing.Pipe()
+        self.conn = parent
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=_receiver_main, args=(kind, self.port, topic, child), daemon=True
+        )
+
+    async def start(self) -> None:
+        self.process.start()
+        answer = await asyncio.to_thread(self.conn.recv)
+        assert answer == "ready", answer
+
+    def _ask(self, command: str) -> Any:
+        self.conn.send(command)
+        return self.conn.recv()
+
+    def clear(self) -> None:
+        self._ask("clear")
+
+    def take(self) -> list[float]:
+        latencies: list[float] = self._ask("take")
+        return latencies
+
+    async def drain(self, expected: int, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self._ask("count") < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+
+
 # --- load -----------------------------------------------------------------------------------
 
 
@@ -189,12 +270,6 @@ async def steady(rate: int, seconds: float, send: Any, concurrency: int = 64) ->
         tasks.append(asyncio.create_task(one(i)))
     await asyncio.gather(*tasks)
     return total
-
-
-async def drain(receipts: Receipts, expected: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while len(receipts.latencies) < expected and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
 
 
 def summary(latencies: list[float]) -> tuple[float, float]:
@@ -246,13 +321,10 @@ async def run_store(store: str, url: str, args: argparse.Namespace) -> list[Row]
         workdir / "hub.log",
     )
     rows: list[Row] = []
-    http_receipts, mqtt_receipts = Receipts(), Receipts()
-    receiver = HttpReceiver(http_receipts)
-    await receiver.start()
     topic = f"cityhub-bench/{uuid.uuid4().hex}"
-    ready = asyncio.Event()
-    listener = asyncio.create_task(mqtt_listener(topic, mqtt_receipts, ready))
-    await ready.wait()
+    receiver = ReceiverProcess("http")
+    subscriber = ReceiverProcess("mqtt", topic)
+    await asyncio.gather(receiver.start(), subscriber.start())
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     try:
         async with httpx.AsyncClient(base_url=hub.base, limits=limits, timeout=30) as client:
@@ -284,14 +356,13 @@ async def run_store(store: str, url: str, args: argparse.Namespace) -> list[Row]
                         entities,
                         transports,
                         receiver,
+                        subscriber,
                         topic,
-                        http_receipts,
-                        mqtt_receipts,
                     )
                 )
     finally:
-        listener.cancel()
-        await receiver.stop()
+        receiver.stop()
+        subscriber.stop()
         stop_server(hub)
     return rows
 
@@ -303,29 +374,33 @@ async def measure_rate(
     client: httpx.AsyncClient,
     entities: list[dict[str, Any]],
     transports: dict[str, str],
-    receiver: HttpReceiver,
+    receiver: ReceiverProcess,
+    subscriber: ReceiverProcess,
     topic: str,
-    http_receipts: Receipts,
-    mqtt_receipts: Receipts,
 ) -> list[Row]:
     rng = random.Random(rate)
     expected = {"http": 0, "mqtt": 0}
-    for receipts in (http_receipts, mqtt_receipts):
-        receipts.latencies.clear()
+    receiver.clear()
+    subscriber.clear()
+    base_url = str(client.base_url).rstrip("/")
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as session:
 
-    async def update(i: int) -> None:
-        entity = entities[rng.randrange(len(entities))]
-        body = {SCHEMA + "sentAt": {"type": "Property", "value": time.time()}}
-        url = f"{API}/entities/{entity['id']}/attrs"
-        response = await client.patch(url, json=body)
-        if response.status_code == 204:
-            expected[transports[entity["id"]]] += 1
+        async def update(i: int) -> None:
+            entity = entities[rng.randrange(len(entities))]
+            body = {SCHEMA + "sentAt": {"type": "Property", "value": time.time()}}
+            url = f"{base_url}{API}/entities/{entity['id']}/attrs"
+            headers = {"Content-Type": "application/json"}
+            async with session.patch(url, data=orjson.dumps(body), headers=headers) as response:
+                await response.read()
+                if response.status == 204:
+                    expected[transports[entity["id"]]] += 1
 
-    await steady(rate, args.duration, update)
-    await drain(http_receipts, expected["http"])
-    await drain(mqtt_receipts, expected["mqtt"])
-    hub = {t: (list(r.latencies)) for t, r in (("http", http_receipts), ("mqtt", mqtt_receipts))}
-    base = await baseline(rate, args, receiver, topic, http_receipts, mqtt_receipts)
+        await steady(rate, args.duration, update)
+    await receiver.drain(expected["http"])
+    await subscriber.drain(expected["mqtt"])
+    hub = {"http": receiver.take(), "mqtt": subscriber.take()}
+    base = await baseline(rate, args, receiver, subscriber, topic)
     rows = []
     for transport in ("http", "mqtt"):
         p50, p99 = summary(hub[transport])
@@ -356,15 +431,14 @@ async def measure_rate(
 async def baseline(
     rate: int,
     args: argparse.Namespace,
-    receiver: HttpReceiver,
+    receiver: ReceiverProcess,
+    subscriber: ReceiverProcess,
     topic: str,
-    http_receipts: Receipts,
-    mqtt_receipts: Receipts,
 ) -> dict[str, tuple[list[float], int]]:
     """The same notifications at the same rate, straight over each transport."""
     out: dict[str, tuple[list[float], int]] = {}
-    for receipts in (http_receipts, mqtt_receipts):
-        receipts.latencies.clear()
+    receiver.clear()
+    subscriber.clear()
 
     def payload(i: int) -> bytes:
         data = {
@@ -383,16 +457,17 @@ async def baseline(
             }
         )
 
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
         url = f"http://127.0.0.1:{receiver.port}/notify"
 
         async def post(i: int) -> None:
-            await client.post(url, content=payload(i), headers={"Content-Type": "application/json"})
+            headers = {"Content-Type": "application/json"}
+            async with session.post(url, data=payload(i), headers=headers) as response:
+                await response.read()
 
         sent = await steady(rate // 2 or 1, args.duration, post)
-    await drain(http_receipts, sent)
-    out["http"] = (list(http_receipts.latencies), sent)
+    await receiver.drain(sent)
+    out["http"] = (receiver.take(), sent)
     async with aiomqtt.Client(*BROKER) as mqtt:
 
         async def publish(i: int) -> None:
@@ -400,10 +475,8 @@ async def baseline(
             await mqtt.publish(f"{topic}/baseline", message, qos=0)
 
         sent = await steady(rate // 2 or 1, args.duration, publish)
-        await drain(mqtt_receipts, sent)
-    out["mqtt"] = (list(mqtt_receipts.latencies), sent)
-    for receipts in (http_receipts, mqtt_receipts):
-        receipts.latencies.clear()
+        await subscriber.drain(sent)
+    out["mqtt"] = (subscriber.take(), sent)
     return out
 
 
