@@ -383,6 +383,7 @@ async def measure_rate(
     receiver.clear()
     subscriber.clear()
     base_url = str(client.base_url).rstrip("/")
+    answered: list[float] = []
     connector = aiohttp.TCPConnector(limit=64)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -391,8 +392,10 @@ async def measure_rate(
             body = {SCHEMA + "sentAt": {"type": "Property", "value": time.time()}}
             url = f"{base_url}{API}/entities/{entity['id']}/attrs"
             headers = {"Content-Type": "application/json"}
+            started = time.time()
             async with session.patch(url, data=orjson.dumps(body), headers=headers) as response:
                 await response.read()
+                answered.append(time.time() - started)
                 if response.status == 204:
                     expected[transports[entity["id"]]] += 1
 
@@ -400,6 +403,8 @@ async def measure_rate(
     await receiver.drain(expected["http"])
     await subscriber.drain(expected["mqtt"])
     hub = {"http": receiver.take(), "mqtt": subscriber.take()}
+    a50, a99 = summary(answered)
+    print(f"  {store} {rate}/s PATCH answered: p50 {a50:.1f} ms p99 {a99:.1f} ms", flush=True)
     base = await baseline(rate, args, receiver, subscriber, topic)
     rows = []
     for transport in ("http", "mqtt"):

@@ -6,7 +6,6 @@ entity plus what was (not) updated, so the services layer only loads, calls and 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from cityhub.model.attributes import (
     VALUE_MEMBERS,
     Instance,
 )
+from cityhub.model.copying import json_copy
 from cityhub.model.entity import Entity, Fragment, attribute_items
 
 
@@ -192,7 +192,7 @@ def _merge_entity_members(entity: Entity, fragment: Fragment) -> None:
 
 
 def _merge_instance(old: Instance, new: Instance, now: str, observed_at: str | None) -> Instance:
-    merged = copy.deepcopy(old)
+    merged = json_copy(old)
     kind = new.get("type", old.get("type"))
     if kind != old.get("type"):
         for member in VALUE_MEMBERS:

@@ -7,7 +7,6 @@ a batch of 1,000 costs a handful of round trips.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from cityhub.events import CREATED, DELETED, UPDATED, ChangeEvent
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model import changes
 from cityhub.model.attributes import STRICT
+from cityhub.model.copying import json_copy
 from cityhub.model.entity import Entity, Fragment, entity_from_fragment, parse_fragment
 from cityhub.model.values import now_iso, require_uri
 from cityhub.services.entities import NULL_OK
@@ -129,7 +129,7 @@ class BatchService:
                     uow.events.append(ChangeEvent(tenant, CREATED, entity_id, None, entity))
                 else:
                     if update_mode:
-                        new = copy.deepcopy(old)
+                        new = json_copy(old)
                         changes.append_attributes(new, fragment, now, no_overwrite=False)
                     else:
                         new = changes.replace_entity(old, entity_from_fragment(fragment), now)
@@ -163,7 +163,7 @@ class BatchService:
                     result.created.append(entity_id)
                     uow.events.append(ChangeEvent(tenant, CREATED, entity_id, None, entity))
                 elif changes.drop_unchanged(old, fragment):
-                    new = copy.deepcopy(old)
+                    new = json_copy(old)
                     changes.append_attributes(new, fragment, now, no_overwrite=False)
                     updates.append(new)
                     uow.events.append(ChangeEvent(tenant, UPDATED, entity_id, old, new))
@@ -213,7 +213,7 @@ class BatchService:
                     err = ResourceNotFound(f"Entity {entity_id} does not exist")
                     result.errors.append((entity_id, err))
                     continue
-                new = copy.deepcopy(old)
+                new = json_copy(old)
                 if merge:
                     changes.merge_entity(new, fragment, now, None)
                 else:

@@ -8,7 +8,6 @@ a tenant never written to is a NonexistentTenant (clause 5.5.10).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from cityhub.errors import AlreadyExists, BadRequestData, ResourceNotFound
@@ -16,6 +15,7 @@ from cityhub.events import CREATED, DELETED, UPDATED, ChangeEvent
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model import changes
 from cityhub.model.attributes import ParseOptions, parse_attribute
+from cityhub.model.copying import json_copy
 from cityhub.model.entity import Entity, parse_entity, parse_fragment
 from cityhub.model.values import check_name, normalize_datetime, now_iso, require_uri
 from cityhub.services.tenants import require_tenant
@@ -84,7 +84,7 @@ class EntityService:
         await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             changes.merge_entity(new, fragment, now_iso(), observed)
             await uow.update([new])
             uow.events.append(_event(tenant, UPDATED, current, new))
@@ -108,7 +108,7 @@ class EntityService:
         await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             result = changes.append_attributes(new, fragment, now_iso(), no_overwrite=no_overwrite)
             if new != current:
                 await uow.update([new])
@@ -125,7 +125,7 @@ class EntityService:
         await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             result = changes.update_attributes(new, fragment, now_iso())
             if result.changed:
                 await uow.update([new])
@@ -146,7 +146,7 @@ class EntityService:
         await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             changes.partial_update_attribute(new, iri, attr_name, instances, now_iso())
             await uow.update([new])
             uow.events.append(_event(tenant, UPDATED, current, new))
@@ -161,7 +161,7 @@ class EntityService:
         await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             changes.replace_attribute(new, iri, attr_name, instances, now_iso())
             await uow.update([new])
             uow.events.append(_event(tenant, UPDATED, current, new))
@@ -184,7 +184,7 @@ class EntityService:
         await require_tenant(self.store, tenant)
         async with self.store.transaction(tenant) as uow:
             current = await self._load(uow, entity_id)
-            new = copy.deepcopy(current)
+            new = json_copy(current)
             changes.delete_attribute(new, iri, attr_name, dataset_id, delete_all, now_iso())
             await uow.update([new])
             uow.events.append(_event(tenant, UPDATED, current, new))
