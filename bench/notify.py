@@ -346,6 +346,19 @@ async def run_store(store: str, url: str, args: argparse.Namespace) -> list[Row]
                     f"{API}/subscriptions", json=subscription(n, entity, endpoint)
                 )
                 response.raise_for_status()
+            if args.warmup > 0:  # connections, statement caches, history series: a warm hub
+                print(f"  warm-up: 100/s for {args.warmup:g} s (not counted)", flush=True)
+                await measure_rate(
+                    store,
+                    100,
+                    argparse.Namespace(**{**vars(args), "duration": args.warmup}),
+                    client,
+                    entities,
+                    transports,
+                    receiver,
+                    subscriber,
+                    topic,
+                )
             for rate in args.rates:
                 rows.extend(
                     await measure_rate(
@@ -508,6 +521,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per rate")
     parser.add_argument("--subscriptions", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds at 100/s first")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
     args = parser.parse_args(argv)
     stores = ["sqlite", "postgres"] if args.store == "both" else [args.store]
