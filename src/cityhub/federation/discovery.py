@@ -60,11 +60,7 @@ async def ask(
         elif answer.status == 404:
             outcomes.append((reg_id, True))
         else:
-            said.warnings.append(
-                SourceFailure(
-                    reg_id, str(answer.registration.get("endpoint")), f"HTTP {answer.status}"
-                ).warning()
-            )
+            said.warnings.append(answer.failure().warning())
             outcomes.append((reg_id, False))
     federation.record(tenant, outcomes)
     return said

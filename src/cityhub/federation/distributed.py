@@ -307,18 +307,8 @@ class Federation:
     def _read_page(
         self, answer: SourceAnswer, tm: TermMap, *, ids_only: bool = False, full: bool = False
     ) -> tuple[list[dict[str, Any]], int | None, bool, SourceFailure | None]:
-        reg_id = str(answer.registration.get("id"))
-        endpoint = str(answer.registration.get("endpoint"))
         if answer.status != 200 or not isinstance(answer.body, list):
-            detail = answer.body.get("detail") if isinstance(answer.body, dict) else None
-            return (
-                [],
-                None,
-                False,
-                SourceFailure(
-                    reg_id, endpoint, f"HTTP {answer.status}" + (f": {detail}" if detail else "")
-                ),
-            )
+            return [], None, False, answer.failure()
         # Items as sent (read later, and only those on the page); with pick=id, {"id"} only.
         entities = [
             item
@@ -373,12 +363,7 @@ class Federation:
                 if entity is not None and entity.get("id") == entity_id:
                     versions.append(entity)
             elif answer.status != 404:
-                reg = answer.registration
-                warnings.append(
-                    SourceFailure(
-                        str(reg.get("id")), str(reg.get("endpoint")), f"HTTP {answer.status}"
-                    ).warning()
-                )
+                warnings.append(answer.failure().warning())
         self.record(tenant, outcomes)
         if not versions:
             raise ResourceNotFound(

@@ -216,12 +216,7 @@ class EntityMaps:
             if isinstance(answer, SourceFailure):
                 return answer
             if answer.status != 200 or not isinstance(answer.body, list):
-                detail = answer.body.get("detail") if isinstance(answer.body, dict) else None
-                return SourceFailure(
-                    str(registration.get("id")),
-                    str(registration.get("endpoint")),
-                    f"HTTP {answer.status}" + (f": {detail}" if detail else ""),
-                )
+                return answer.failure()
             page = [
                 str(item["id"])
                 for item in answer.body

@@ -61,6 +61,16 @@ class SourceAnswer:
     headers: CIMultiDictProxy[str]
     raw: bytes = b""  # the body as received (a kept answer is parsed again for each use)
 
+    def failure(self) -> SourceFailure:
+        """This answer as a failure of its source: its status and the ProblemDetails'
+        ``detail`` when the body has one."""
+        detail = self.body.get("detail") if isinstance(self.body, dict) else None
+        return SourceFailure(
+            str(self.registration.get("id")),
+            str(self.registration.get("endpoint")),
+            f"HTTP {self.status}" + (f": {detail}" if detail else ""),
+        )
+
 
 def via_hubs(header: str | None) -> list[str]:
     """The hub identities a Via header names (received-by members)."""

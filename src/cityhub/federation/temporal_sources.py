@@ -257,10 +257,7 @@ class TemporalSources:
             return None
         items = [body] if isinstance(body, dict) and answer.status in (200, 206) else body
         if answer.status not in (200, 206) or not isinstance(items, list):
-            detail = body.get("detail") if isinstance(body, dict) else None
-            reason = f"HTTP {answer.status}" + (f": {detail}" if detail else "")
-            failure = SourceFailure(reg_id, str(answer.registration.get("endpoint")), reason)
-            warnings.append(failure.warning())
+            warnings.append(answer.failure().warning())
             outcomes.append((reg_id, False))
             return None
         outcomes.append((reg_id, True))
