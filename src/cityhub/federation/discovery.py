@@ -39,12 +39,7 @@ async def ask(
     if not regs:
         return said
     answers = await asyncio.gather(
-        *(
-            federation.sources.request(
-                r, "GET", path, via=forward.via, incoming=forward.headers, params=params
-            )
-            for r in regs
-        )
+        *(federation.sources.get(r, path, forward, params) for r in regs)
     )
     outcomes = []
     for answer in answers:

@@ -247,16 +247,7 @@ class Federation:
                 ]
                 if _localonly(registration):
                     params.append(("local", "true"))
-                calls.append(
-                    self.sources.request(
-                        registration,
-                        "GET",
-                        "entities",
-                        via=forward.via,
-                        incoming=forward.headers,
-                        params=params,
-                    )
-                )
+                calls.append(self.sources.get(registration, "entities", forward, params))
         groups: list[list[dict[str, Any]]] = [list(local_by_id.values())]
         for answer in await asyncio.gather(*calls):
             if isinstance(answer, SourceFailure):
@@ -295,14 +286,7 @@ class Federation:
         params.append(("pick", "id") if ids_only else ("options", "sysAttrs"))
         if count:
             params.append(("count", "true"))
-        return await self.sources.request(
-            registration,
-            "GET",
-            "entities",
-            via=forward.via,
-            incoming=forward.headers,
-            params=params,
-        )
+        return await self.sources.get(registration, "entities", forward, params)
 
     def _read_page(
         self, answer: SourceAnswer, tm: TermMap, *, ids_only: bool = False, full: bool = False
@@ -334,13 +318,11 @@ class Federation:
             return None
         local_task = self._local_entity(tenant, entity_id)
         remote_tasks = [
-            self.sources.request(
+            self.sources.get(
                 r,
-                "GET",
                 f"entities/{_quote(entity_id)}",
-                via=forward.via,
-                incoming=forward.headers,
-                params=[
+                forward,
+                [
                     *(p for p in forward.params if p[0] in ("attrs", "type")),
                     ("options", "sysAttrs"),
                     *((("local", "true"),) if _localonly(r) else ()),

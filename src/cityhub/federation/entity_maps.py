@@ -205,14 +205,7 @@ class EntityMaps:
         offset = 0
         while True:
             params = [*base, ("limit", str(ID_PAGE)), ("offset", str(offset)), ("pick", "id")]
-            answer = await self.federation.sources.request(
-                registration,
-                "GET",
-                "entities",
-                via=forward.via,
-                incoming=forward.headers,
-                params=params,
-            )
+            answer = await self.federation.sources.get(registration, "entities", forward, params)
             if isinstance(answer, SourceFailure):
                 return answer
             if answer.status != 200 or not isinstance(answer.body, list):

@@ -25,7 +25,7 @@ import dataclasses
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urljoin
 
 import aiohttp
@@ -136,6 +136,16 @@ def cache_seconds(registration: dict[str, Any]) -> float:
         return 0.0
 
 
+class Hop(Protocol):
+    """What of an incoming request goes on to sources (distributed.Forward)."""
+
+    @property
+    def via(self) -> str: ...
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+
 class Sources:
     """The hub's client for its context sources."""
 
@@ -207,6 +217,14 @@ class Sources:
                 while len(self._answers) > CACHED_ANSWERS:
                     self._answers.popitem(last=False)
         return answer
+
+    async def get(
+        self, registration: dict[str, Any], path: str, hop: Hop, params: list[tuple[str, str]]
+    ) -> SourceAnswer | SourceFailure:
+        """A consumption operation (GET) asked of a source on behalf of ``hop``'s request."""
+        return await self.request(
+            registration, "GET", path, via=hop.via, incoming=hop.headers, params=params
+        )
 
     async def _send(
         self,

@@ -153,14 +153,9 @@ class TemporalSources:
         tq: TemporalQuery | None = None,
     ) -> SourceAnswer | SourceFailure:
         chosen = tq or ask.tq
-        return await self.sources.request(
-            registration,
-            "GET",
-            f"temporal/entities/{_quote(entity_id)}",
-            via=forward.via,
-            incoming=forward.headers,
-            params=self._params(ask, chosen, registration, agg=aggregated),
-        )
+        params = self._params(ask, chosen, registration, agg=aggregated)
+        path = f"temporal/entities/{_quote(entity_id)}"
+        return await self.sources.get(registration, path, forward, params)
 
     async def ids(
         self,
@@ -176,14 +171,7 @@ class TemporalSources:
             ("limit", str(len(ids))),
             *self._params(ask, tq, registration, agg=aggregated),
         ]
-        return await self.sources.request(
-            registration,
-            "GET",
-            "temporal/entities",
-            via=forward.via,
-            incoming=forward.headers,
-            params=params,
-        )
+        return await self.sources.get(registration, "temporal/entities", forward, params)
 
     async def window(
         self,
@@ -204,14 +192,7 @@ class TemporalSources:
             params.append(("count", "true"))
         if incoming.body is None:
             params += self._shared_params(ask, tq, registration, agg=False)
-            return await self.sources.request(
-                registration,
-                "GET",
-                "temporal/entities",
-                via=forward.via,
-                incoming=forward.headers,
-                params=params,
-            )
+            return await self.sources.get(registration, "temporal/entities", forward, params)
         body = {k: v for k, v in incoming.body.items() if k not in _BODY_REPLACED}
         if ask.attrs:
             body["attrs"] = sorted(ask.attrs)
