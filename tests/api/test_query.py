@@ -433,3 +433,46 @@ async def test_pick_id_returns_200_with_the_ids_alone_page_by_page(
     assert all("@context" in e for e in ld.json())
     typed = await client.get(ENTITIES, params={"type": "Road", "pick": "id,type"})
     assert typed.json() == [{"id": R1, "type": "Road"}, {"id": R2, "type": "Road"}]
+
+
+async def test_geo_query_for_a_type_follows_the_entity_types_as_they_change(
+    client: httpx.AsyncClient,
+) -> None:
+    """Type selection with a geoQ (clauses 4.17, 4.10) sees types added by Merge Entity
+    (5.6.17) and dropped by Replace Entity (5.6.18): the spatial index drops candidates by
+    type, so its copy of the types must follow every change."""
+    camera = "urn:ngsi-ld:Device:cam-1"
+    location = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [139.70, 35.69]}}
+    await create(client, {"id": camera, "type": "Device", "location": location})
+    near = {
+        "georel": "near;maxDistance==300",
+        "geometry": "Point",
+        "coordinates": "[139.7005,35.6905]",
+    }
+    assert await ids(client, type="Camera", **near) == []
+    assert await ids(client, type="Device", **near) == [camera]
+
+    merged = await client.patch(f"{ENTITIES}/{camera}", json={"type": ["Device", "Camera"]})
+    assert merged.status_code == 204, merged.text
+    assert await ids(client, type="Camera", **near) == [camera]
+    assert await ids(client, type="Road,Camera", **near) == [camera]
+    assert await ids(client, type="Device;Camera", **near) == [camera]
+    body = {
+        "type": "Query",
+        "entities": [{"type": "Camera"}],
+        "geoQ": {
+            "georel": "near;maxDistance==300",
+            "geometry": "Point",
+            "coordinates": [139.7005, 35.6905],
+        },
+    }
+    response = await client.post(QUERY, json=body)
+    assert response.status_code == 200, response.text
+    assert [e["id"] for e in response.json()] == [camera]
+
+    replaced = await client.put(
+        f"{ENTITIES}/{camera}", json={"type": "Camera", "location": location}
+    )
+    assert replaced.status_code == 204, replaced.text
+    assert await ids(client, type="Device", **near) == []
+    assert await ids(client, type="Camera", **near) == [camera]

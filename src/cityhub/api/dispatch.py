@@ -1,7 +1,7 @@
 """Direct dispatch of the hot NGSI-LD routes, ahead of Starlette's router (DESIGN §9).
 
 Starlette's Mount + Route scan and its two exception middlewares cost about as much CPU as
-retrieving an entity. The entity and batch endpoints are found here by splitting the raw
+retrieving an entity. The entity, query and batch endpoints are found here by splitting the raw
 path once; anything unusual (other paths, HEAD, percent-encoded literals, empty segments,
 a root_path) goes to Starlette, which also produces every 404 and 405, so the behaviour is
 the router's: entity ids are whole raw segments, percent-decoded (see EntityRoute).
@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from cityhub.api import batch, entities
+from cityhub.api import batch, entities, queries
 from cityhub.api.common import echoed_tenant_headers
 from cityhub.api.problems import http_error_handler, problem_response, unexpected_error_handler
 from cityhub.errors import NgsiLdError
@@ -26,7 +26,10 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 _PREFIX = b"/ngsi-ld/v1/"
 
-_ENTITIES: dict[str, Endpoint] = {"POST": entities.create_entity}
+_ENTITIES: dict[str, Endpoint] = {
+    "POST": entities.create_entity,
+    "GET": queries.query_entities,
+}
 _ENTITY: dict[str, Endpoint] = {
     "GET": entities.retrieve_entity,
     "PUT": entities.replace_entity,
@@ -48,6 +51,7 @@ _BATCH: dict[str, Endpoint] = {
     "update": batch.batch_update,
     "merge": batch.batch_merge,
     "delete": batch.batch_delete,
+    "query": queries.query_batch,
 }
 
 

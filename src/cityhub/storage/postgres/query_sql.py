@@ -94,11 +94,14 @@ class PostgresDialect:
             "TRUE",
         )
 
-    def geo_candidates(self, geo: GeoQuery) -> str | None:
+    def geo_candidates(self, geo: GeoQuery, types: list[str] | None) -> str | None:
         """Candidates by bounding box from the GiST indexes of migration 003: the geography
-        index for ``near;maxDistance`` (the box ``ST_DWithin`` itself searches with), the
-        geometry index for the OGC relations, each of which implies overlapping boxes.
-        ``OFFSET 0`` keeps the subquery whole, so its order reaches the page's ``LIMIT``."""
+        index for ``near;maxDistance`` (the box ``ST_DWithin`` itself searches with, right on
+        the sphere where a box in degrees would miss a great-circle edge bulging past its
+        ends), the geometry index for the OGC relations, each of which implies overlapping
+        boxes. Candidates of other types are dropped as they are read (migration 015 copies
+        the entity's types into each row), before any entity is fetched. ``OFFSET 0`` keeps
+        the subquery whole, so its order reaches the page's ``LIMIT``."""
         if query_bounds(geo) is None:  # disjoint, minDistance: no box bounds the answer
             return None
         attr, query = self._geo_query(geo)
@@ -107,9 +110,10 @@ class PostgresDialect:
             overlap = f"g.geom::geography && _ST_Expand({query}::geography, {distance})"
         else:
             overlap = f"g.geom && {query}"
+        of_type = "" if types is None else f" AND g.types && {self.params.add(types)}::text[]"
         return (
             "SELECT DISTINCT g.entity_id AS id FROM entity_geo g"
-            f" WHERE g.tenant = {self.tenant} AND g.attr = {attr} AND {overlap}"
+            f" WHERE g.tenant = {self.tenant} AND g.attr = {attr} AND {overlap}{of_type}"
             " ORDER BY 1 OFFSET 0"
         )
 

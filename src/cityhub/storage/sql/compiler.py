@@ -101,11 +101,12 @@ class Dialect(Protocol):
         driver's order, the entity whose id is the driver's column ``key``."""
         ...
 
-    def geo_candidates(self, geo: GeoQuery) -> str | None:
+    def geo_candidates(self, geo: GeoQuery, types: list[str] | None) -> str | None:
         """A ``SELECT`` of the ids (column ``id``, in id order, each once) of the entities
         whose geometry may match by its bounding box, from the spatial index, to drive the
         query from; ``None`` where the dialect's ``geo`` condition drives by itself or no
-        box bounds the answer."""
+        box bounds the answer. ``types``: every match has one of these types (a dialect may
+        drop other candidates early; the full condition still decides)."""
         ...
 
     def exists(self, path: Path) -> str: ...
@@ -139,7 +140,11 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
     last row instead of sorting, or skipping past, every entity of the tenant.
     """
     query = _single_selector_as_fields(query)
-    candidates = dialect.geo_candidates(query.geo) if query.geo is not None else None
+    candidates = (
+        dialect.geo_candidates(query.geo, _some_type_of(query.types))
+        if query.geo is not None
+        else None
+    )
     if candidates is not None:
         # The spatial index's candidates in id order, each checked exactly as it comes, so a
         # page stops after its last match instead of checking every candidate's geometry.
@@ -162,6 +167,16 @@ def compile_from(query: EntityQuery, dialect: Dialect, tenant_param: str) -> tup
     where = compile_where(query, dialect)
     matching = f"FROM entities e WHERE e.tenant = {tenant_param} AND {where}"
     return matching, "e.id", matching
+
+
+def _some_type_of(expr: TypeExpr | None) -> list[str] | None:
+    """Type names one of which every entity selected by ``expr`` has (a superset for an
+    AND of names), or None when the expression is not that simple."""
+    if isinstance(expr, TypeName):
+        return [expr.name]
+    if isinstance(expr, TypeAny | TypeAll) and all(isinstance(i, TypeName) for i in expr.items):
+        return [i.name for i in expr.items if isinstance(i, TypeName)]
+    return None
 
 
 def _string_equality(expr: Expr) -> bool:

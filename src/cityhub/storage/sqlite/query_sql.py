@@ -104,7 +104,7 @@ class SqliteDialect:
         # CROSS JOIN keeps the driver outside: SQLite then looks entities up by primary key.
         return "entities e", f"e.tenant = {self.tenant} AND e.id = {key}"
 
-    def geo_candidates(self, geo: GeoQuery) -> str | None:
+    def geo_candidates(self, geo: GeoQuery, types: list[str] | None) -> str | None:
         return None  # geo() drives through its IN list of cell-index candidates
 
     def geo_match(self, geo: GeoQuery, geojson: str) -> str:
