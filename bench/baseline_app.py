@@ -83,8 +83,8 @@ class Baseline:
 
     async def get(self, entity_id: str) -> bytes | None:
         if self.pool is not None:
-            doc = await self.pool.fetchval(
-                "SELECT doc FROM entities WHERE tenant = $1 AND id = $2", "", entity_id
+            doc = await self.pool.fetchval(  # the stored text the hub reads (migration 016)
+                "SELECT doc_text FROM entities WHERE tenant = $1 AND id = $2", "", entity_id
             )
             return None if doc is None else doc.encode()
         assert self.sqlite is not None

@@ -26,9 +26,9 @@ _GEORELS = {
 }
 
 
-# The page's column: the document as JSON text (what jsonb's binary output carries too), kept
-# unparsed by QueryResult.
-PAGE_COLUMN = "e.doc::text"
+# The page's column: the document as JSON text, kept unparsed by QueryResult; stored beside
+# the jsonb by migration 016, so a page does not print every document again.
+PAGE_COLUMN = "e.doc_text"
 
 
 def _target(v: str) -> Target:

@@ -152,6 +152,13 @@ _UNNEST = (
 )
 
 
+def _entity_of(text: str) -> Entity:
+    """An entity from its stored JSON text (the doc_text column of migration 016: read
+    instead of the jsonb, which PostgreSQL would print afresh on every read)."""
+    entity: Entity = orjson.loads(text)
+    return entity
+
+
 async def _fill_value_columns(conn: asyncpg.Connection) -> None:
     """The value index columns of the rows stored before migration 009, in its transaction."""
     last: tuple[str, str] = ("", "")
@@ -184,23 +191,23 @@ class PostgresUnitOfWork(HistoryWrites):
         self.series: dict[SeriesKey, int] = {}
 
     async def get(self, entity_id: str) -> Entity | None:
-        row = await self._conn.fetchrow(
-            "SELECT doc FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
+        text = await self._conn.fetchval(
+            "SELECT doc_text FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
             self._tenant,
             entity_id,
         )
-        return None if row is None else row["doc"]
+        return None if text is None else _entity_of(text)
 
     async def get_many(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
         if not entity_ids:
             return {}
         rows = await self._conn.fetch(
-            "SELECT id, doc FROM entities WHERE tenant = $1 AND id = ANY($2::text[])"
+            "SELECT id, doc_text FROM entities WHERE tenant = $1 AND id = ANY($2::text[])"
             " ORDER BY id FOR UPDATE",
             self._tenant,
             list(dict.fromkeys(entity_ids)),
         )
-        return {row["id"]: row["doc"] for row in rows}
+        return {row["id"]: _entity_of(row["doc_text"]) for row in rows}
 
     async def insert(self, entities: Sequence[Entity]) -> list[str]:
         if not entities:
@@ -504,10 +511,10 @@ class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry,
         return int(row[0]), str(row[1] or "")
 
     async def get_entity(self, tenant: str, entity_id: str) -> Entity | None:
-        doc: Entity | None = await self._fetchval(
-            "SELECT doc FROM entities WHERE tenant = $1 AND id = $2", tenant, entity_id
+        text = await self._fetchval(
+            "SELECT doc_text FROM entities WHERE tenant = $1 AND id = $2", tenant, entity_id
         )
-        return doc
+        return None if text is None else _entity_of(text)
 
     async def query_entities(
         self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
