@@ -476,3 +476,24 @@ async def test_geo_query_for_a_type_follows_the_entity_types_as_they_change(
     assert replaced.status_code == 204, replaced.text
     assert await ids(client, type="Device", **near) == []
     assert await ids(client, type="Camera", **near) == [camera]
+
+
+async def test_the_same_query_string_is_read_in_each_request_s_own_context(
+    client: httpx.AsyncClient, ctx_server: ContextServer
+) -> None:
+    """Terms are expanded with the @context of each request (clause 5.5.7), so the same URL
+    asked with and without a Link header, in turn and repeatedly, selects different IRIs
+    (the hub reuses parsed queries; they must never cross contexts or settings)."""
+    url = ctx_server.route("/c.jsonld", {"@context": {"Car": EX + "Car", "velocity": EX + "speed"}})
+    body = {"id": "urn:ngsi-ld:Car:1", "type": "Car", "velocity": {"type": "Property", "value": 80}}
+    response = await client.post(ENTITIES, json=body, headers={**JSON, **link(url)})
+    assert response.status_code == 201, response.text
+    params = {"type": "Car", "q": "velocity>70", "limit": "5"}
+    for _ in range(3):
+        with_context = await client.get(ENTITIES, params=params, headers=link(url))
+        assert [e["id"] for e in with_context.json()] == ["urn:ngsi-ld:Car:1"]
+        assert await ids(client, **params) == []
+    too_many = await client.get(ENTITIES, params={**params, "limit": "51"}, headers=link(url))
+    assert_problem(too_many, 403, "TooManyResults")  # query_max_limit is 50 here
+    again = await client.get(ENTITIES, params={**params, "limit": "51"}, headers=link(url))
+    assert_problem(again, 403, "TooManyResults")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from starlette.requests import Request
@@ -29,6 +29,7 @@ from cityhub.api.federated import query as federated_query
 from cityhub.api.federated import shown, warning_headers
 from cityhub.api.negotiation import GEO_JSON, JSON, JSON_LD, json_response, negotiate
 from cityhub.api.params import flag, integer_param, list_param, page_links, render_options
+from cityhub.api.parsed import parsed_of
 from cityhub.errors import BadRequestData
 from cityhub.jsonld.termmap import TermMap
 from cityhub.model.representation import RenderOptions, geojson_feature, parse_lang, render_entity
@@ -90,6 +91,12 @@ async def query_entities(request: Request) -> Response:
     """GET /entities — Query Entities (5.7.2)."""
     media = negotiate(request, _MEDIA)
     ctx, tm = await read_context(request)
+    parsed = parsed_of(hub_of(request))
+    query_string: bytes = request.scope.get("query_string") or b""
+    known = parsed.get(query_string, tm)
+    if known is not None:
+        query, render = cast(tuple[EntityQuery, RenderOptions], known)
+        return await _answer(request, media, ctx.value, tm, query, render)
     params = request.query_params
     if not any(name in params for name in _SELECTING):
         raise BadRequestData(
@@ -98,6 +105,7 @@ async def query_entities(request: Request) -> Response:
     attrs = list_param(request, "attrs")
     query = query_from_params(request, tm, _attrs(attrs, tm) if attrs is not None else None)
     render = render_options(request, tm)
+    parsed.put(query_string, tm, (query, render))
     return await _answer(request, media, ctx.value, tm, query, render)
 
 
