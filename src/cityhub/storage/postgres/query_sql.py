@@ -99,9 +99,10 @@ class PostgresDialect:
         index for ``near;maxDistance`` (the box ``ST_DWithin`` itself searches with, right on
         the sphere where a box in degrees would miss a great-circle edge bulging past its
         ends), the geometry index for the OGC relations, each of which implies overlapping
-        boxes. Candidates of other types are dropped as they are read (migration 015 copies
-        the entity's types into each row), before any entity is fetched. ``OFFSET 0`` keeps
-        the subquery whole, so its order reaches the page's ``LIMIT``."""
+        boxes. Candidates of other types are dropped before any entity is fetched (migration
+        015 copies the entity's types into each row), and for ``near`` already in the index
+        (migration 017 adds their hashes to the geography index). ``OFFSET 0`` keeps the
+        subquery whole, so its order reaches the page's ``LIMIT``."""
         if query_bounds(geo) is None:  # disjoint, minDistance: no box bounds the answer
             return None
         attr, query = self._geo_query(geo)
@@ -110,7 +111,13 @@ class PostgresDialect:
             overlap = f"g.geom::geography && _ST_Expand({query}::geography, {distance})"
         else:
             overlap = f"g.geom && {query}"
-        of_type = "" if types is None else f" AND g.types && {self.params.add(types)}::text[]"
+        of_type = ""
+        if types is not None:
+            names = f"{self.params.add(types)}::text[]"
+            of_type = f" AND g.types && {names}"
+            if geo.georel == "near":  # the geography index holds the types' hashes too
+                keys = f"ARRAY(SELECT hashtext(t) FROM unnest({names}) t)::int4[]"
+                of_type += f" AND g.type_keys && {keys}"
         return (
             "SELECT DISTINCT g.entity_id AS id FROM entity_geo g"
             f" WHERE g.tenant = {self.tenant} AND g.attr = {attr} AND {overlap}{of_type}"
