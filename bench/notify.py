@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/notify.py [--store sqlite|postgres|both] [--rates 100 500 1000]
                                      [--duration 5] [--subscriptions 1000] [--workers 1]
+                                     [--profile DIR]
 
 For each store a hub (``cityhub serve``) runs on a fresh database with 1,000 traffic-flow
 entities and 1,000 subscriptions, one per entity, mixing the filters a city uses:
@@ -17,7 +18,8 @@ figures were then the load generator's own queueing, not the hub's.
 Baseline, in the same run: the same payloads sent at the same rate straight to the same
 HTTP receiver and through the same MQTT broker, with no hub in between — what the transport
 itself costs. Target (issue 4): at 500 updates/s, p99 <= 100 ms and 100 % delivered.
-Only 127.0.0.1 is contacted.
+``--profile DIR`` samples the hub with py-spy at each rate (collapsed stacks and a summary
+of where its time goes, as bench/entities.py does). Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from bench.entities import (
     Server,
     free_port,
     fresh_database,
+    profiling,
     start_server,
     stop_server,
 )
@@ -351,13 +354,14 @@ async def run_store(store: str, url: str, args: argparse.Namespace) -> list[Row]
                 await measure_rate(
                     store,
                     100,
-                    argparse.Namespace(**{**vars(args), "duration": args.warmup}),
+                    argparse.Namespace(**{**vars(args), "duration": args.warmup, "profile": None}),
                     client,
                     entities,
                     transports,
                     receiver,
                     subscriber,
                     topic,
+                    hub,
                 )
             for rate in args.rates:
                 rows.extend(
@@ -371,6 +375,7 @@ async def run_store(store: str, url: str, args: argparse.Namespace) -> list[Row]
                         receiver,
                         subscriber,
                         topic,
+                        hub,
                     )
                 )
     finally:
@@ -390,8 +395,10 @@ async def measure_rate(
     receiver: ReceiverProcess,
     subscriber: ReceiverProcess,
     topic: str,
+    server: Server,
 ) -> list[Row]:
     rng = random.Random(rate)
+    profile = args.profile / f"{store}-{rate}.txt" if args.profile else None
     expected = {"http": 0, "mqtt": 0}
     receiver.clear()
     subscriber.clear()
@@ -412,7 +419,8 @@ async def measure_rate(
                 if response.status == 204:
                     expected[transports[entity["id"]]] += 1
 
-        await steady(rate, args.duration, update)
+        with profiling(server, profile, args.duration):
+            await steady(rate, args.duration, update)
     await receiver.drain(expected["http"])
     await subscriber.drain(expected["mqtt"])
     hub = {"http": receiver.take(), "mqtt": subscriber.take()}
@@ -523,6 +531,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds at 100/s first")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument(
+        "--profile", type=Path, help="directory for py-spy profiles of the hub at each rate"
+    )
     args = parser.parse_args(argv)
     stores = ["sqlite", "postgres"] if args.store == "both" else [args.store]
     rows: list[Row] = []
