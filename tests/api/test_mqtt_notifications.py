@@ -5,6 +5,7 @@ from the endpoint's path, and the subscription status once the broker took the m
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -14,6 +15,8 @@ import httpx
 import orjson
 import pytest
 
+from cityhub.notifications.mqtt_delivery import MqttDelivery, broker_and_topic
+from cityhub.notifications.payload import Notification
 from tests.http_server import ContextServer
 
 BROKER = ("127.0.0.1", 1883)
@@ -128,3 +131,23 @@ async def test_an_unreachable_broker_fails_the_notification(
         await asyncio.sleep(0.02)
     assert got["status"] == "failed"
     assert "lastFailure" in got
+
+
+async def test_the_broker_connection_sends_each_publish_at_once(
+    listener: tuple[aiomqtt.Client, str],
+) -> None:
+    """The hub's connection to a broker has Nagle's algorithm off (TCP_NODELAY): at QoS 0
+    the broker sends nothing back, so with it on a notification waits for a delayed ACK."""
+    client, topic = listener
+    delivery = MqttDelivery()
+    endpoint = {"uri": f"mqtt://{BROKER[0]}:{BROKER[1]}/{topic}"}
+    notification = Notification({"id": "urn:ngsi-ld:Notification:1"}, "application/json", {})
+    try:
+        assert await delivery.send(endpoint, notification) is None
+        message = await next_message(client)
+        assert message["body"]["id"] == "urn:ngsi-ld:Notification:1"
+        broker, _, _ = broker_and_topic(endpoint)
+        sock = delivery._clients[broker]._client.socket()
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        await delivery.aclose()

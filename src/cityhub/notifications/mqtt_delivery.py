@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,18 @@ def broker_and_topic(endpoint: dict[str, Any]) -> tuple[Broker, str, int]:
     return broker, parts.path.removeprefix("/"), int(info.get("MQTT-QoS", "0"))
 
 
+def _no_delay(client: aiomqtt.Client) -> None:
+    """Send each PUBLISH at once. paho leaves Nagle's algorithm on, and at QoS 0 the broker
+    has nothing to answer, so a PUBLISH written while the previous one is unacknowledged
+    waits for the broker's delayed ACK. Measured through the local Mosquitto to a
+    subscriber in another process (aiomqtt, 1,000 messages): at 100/s p50 5.9 -> 1.3 ms,
+    p99 54 -> 34 ms; at 500/s p99 61 -> 42 ms."""
+    sock = client._client.socket()  # aiomqtt keeps its paho client private; paho's is public
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def mqtt_message(notification: Notification) -> bytes:
     metadata = {"Content-Type": notification.content_type, **notification.headers}
     return orjson.dumps({"metadata": metadata, "body": notification.body})
@@ -93,6 +106,7 @@ class MqttDelivery:
             logger=_client_log,
         )
         await client.__aenter__()
+        _no_delay(client)
         self._clients[broker] = client
         return client
 
