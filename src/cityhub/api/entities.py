@@ -25,7 +25,7 @@ from cityhub.api.common import (
     tenant_of,
     termmap_for,
 )
-from cityhub.api.federated import entity as federated_entity
+from cityhub.api.federated import entity_text as federated_entity_text
 from cityhub.api.federated import forward_of, warning_headers
 from cityhub.api.negotiation import (
     GEO_JSON,
@@ -154,12 +154,12 @@ async def retrieve_entity(request: Request) -> Response:
         )
     else:
         params = _NO_PARAMS
-    entity, warnings = await federated_entity(request, tenant, entity_id, tm)
-    stored = orjson.dumps(entity)
+    stored, built, warnings = await federated_entity_text(request, tenant, entity_id, tm)
     if cached is not None:
         if cached.stored == stored:
             return prepared_response(cached.body, 200, list(cached.raw_headers))
         cache.discard(key)
+    entity: dict[str, Any] = built if built is not None else orjson.loads(stored)
     render, wanted_types, geometry_name, attrs = params
     if wanted_types is not None:
         expanded = {tm.expand(check_name(t, "Entity type")) for t in wanted_types}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from cityhub.api.common import hub_of
@@ -66,6 +67,8 @@ async def query(
             tenant, query, tm, forward_of(request), reference=reference, count=count
         )
         return query, mapped, partner
+    if not await hub.federation.registrations(tenant):  # no source: nothing to forward
+        return query, None, partner
     federated = await hub.federation.query_entities(
         tenant, query, tm, forward_of(request), count=count
     )
@@ -79,13 +82,28 @@ def shown(entities: list[dict[str, Any]], partner: Partner | None) -> list[dict[
     return [e for e in (visible(entity, partner) for entity in entities) if e is not None]
 
 
+async def entity_text(
+    request: Request, tenant: str, entity_id: str, tm: TermMap
+) -> tuple[bytes, dict[str, Any] | None, list[str]]:
+    """Retrieve Entity as this caller may see it, as JSON text, with the entity when it had
+    to be built (merged with sources, or cut to a partner's share), else None: an entity
+    read as stored needs no parsing while a response made from that text can be resent."""
+    hub = hub_of(request)
+    if caller(request) is None and not await hub.federation.registrations(tenant):
+        return await hub.entities.retrieve_entity_text(tenant, entity_id), None, []
+    found, warnings = await entity(request, tenant, entity_id, tm)
+    return orjson.dumps(found), found, warnings
+
+
 async def entity(
     request: Request, tenant: str, entity_id: str, tm: TermMap
 ) -> tuple[dict[str, Any], list[str]]:
     """Retrieve Entity as this caller may see it: from the store, merged with its sources."""
     hub = hub_of(request)
     partner = caller(request)
-    federated = await hub.federation.retrieve_entity(tenant, entity_id, tm, forward_of(request))
+    federated = None
+    if await hub.federation.registrations(tenant):  # else no source: the request stays here
+        federated = await hub.federation.retrieve_entity(tenant, entity_id, tm, forward_of(request))
     warnings: list[str] = []
     if federated is None:
         found = await hub.entities.retrieve_entity(tenant, entity_id)

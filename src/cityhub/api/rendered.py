@@ -8,8 +8,9 @@ the same document.
 
 The cache never answers alone: every request still reads the entity from the store (so writes
 by other workers or machines are seen at once), and the stored document is compared byte for
-byte in its orjson encoding, which tells apart what Python equality would not (``1``,
-``1.0`` and ``true``; key order). Timestamps are not trusted as validators: two writes may
+byte as the store holds its JSON text (the federated or partner view: its orjson encoding),
+which tells apart what Python equality would not (``1``, ``1.0`` and ``true``; key order)
+and needs no parsing on a hit. Timestamps are not trusted as validators: two writes may
 share a ``modifiedAt``.
 """
 
@@ -37,7 +38,7 @@ class Rendered:
 
     termmap: TermMap  # compared by identity: a re-resolved @context renders anew
     params: Any  # the parsed query parameters, valid for this query string and TermMap
-    stored: bytes  # orjson encoding of the stored entity the response shows
+    stored: bytes  # the stored JSON text of the entity the response shows
     body: bytes
     raw_headers: tuple[tuple[bytes, bytes], ...]
 

@@ -57,6 +57,15 @@ class EntityService:
             raise ResourceNotFound(f"Entity {entity_id} does not exist")
         return entity
 
+    async def retrieve_entity_text(self, tenant: str, entity_id: str) -> bytes:
+        """Retrieve Entity (5.7.1) as the stored JSON text of its internal form."""
+        require_uri(entity_id, "Entity id")
+        await require_tenant(self.store, tenant)
+        text = await self.store.get_entity_text(tenant, entity_id)
+        if text is None:
+            raise ResourceNotFound(f"Entity {entity_id} does not exist")
+        return text
+
     async def replace_entity(self, tenant: str, entity_id: str, body: Any, tm: TermMap) -> None:
         """Replace Entity (5.6.18): the body's id, if any, must match the path."""
         require_uri(entity_id, "Entity id")

@@ -380,6 +380,11 @@ class Store(Protocol):
         """Read one entity outside any transaction."""
         ...
 
+    async def get_entity_text(self, tenant: str, entity_id: str) -> bytes | None:
+        """One entity's stored JSON text, unparsed (Retrieve Entity compares it with the
+        text behind a response it sent before, and parses it only when they differ)."""
+        ...
+
     async def query_entities(
         self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
     ) -> QueryResult:

@@ -516,6 +516,12 @@ class PostgresStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry,
         )
         return None if text is None else _entity_of(text)
 
+    async def get_entity_text(self, tenant: str, entity_id: str) -> bytes | None:
+        text = await self._fetchval(
+            "SELECT doc_text FROM entities WHERE tenant = $1 AND id = $2", tenant, entity_id
+        )
+        return None if text is None else str(text).encode()
+
     async def query_entities(
         self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
     ) -> QueryResult:

@@ -676,6 +676,17 @@ class SqliteStore(HistoryReads, IotRegistry, FeedRunRegistry, CsourceRegistry, E
         )
         return None if row is None else _row_entity(row[0])
 
+    async def get_entity_text(self, tenant: str, entity_id: str) -> bytes | None:
+        row = (
+            self._inline_reader()
+            .execute(
+                "SELECT CAST(doc AS BLOB) FROM entities WHERE tenant = ? AND id = ?",
+                (tenant, entity_id),
+            )
+            .fetchone()
+        )
+        return None if row is None else bytes(row[0])
+
     async def query_entities(
         self, tenant: str, query: EntityQuery, *, count: bool = False, ids_only: bool = False
     ) -> QueryResult:
