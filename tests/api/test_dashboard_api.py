@@ -422,5 +422,29 @@ async def test_basemap_returns_200_with_land_coasts_and_borders_around_the_city(
     assert again.status_code == 304
 
 
+async def test_basemap_keeps_detail_near_the_city_and_thins_it_farther_away(
+    city: httpx.AsyncClient,
+) -> None:
+    """Detail falls with distance (dashboard/basemap.py): fine within ~150 km of the city,
+    coarse beyond, with no gap in the land where the two meet."""
+    from shapely import get_num_coordinates, union_all
+    from shapely.geometry import Point, box, shape
+
+    body = (await city.get(f"{API}/cities/{CITY}/basemap")).json()
+    shapes = [(f["properties"]["kind"], shape(f["geometry"])) for f in body["features"]]
+    land = union_all([g for kind, g in shapes if kind == "land"])
+    # Either side of the near box's east edge (Seoul + 1.5° of longitude), inland Korea.
+    assert land.contains(Point(128.40, 37.0)) and land.contains(Point(128.56, 37.0))
+    near = box(126.978 - 1.5, 37.5665 - 1.2, 126.978 + 1.5, 37.5665 + 1.2)
+    coasts = [g for kind, g in shapes if kind == "coast"]
+    near_points = sum(int(get_num_coordinates(g.intersection(near))) for g in coasts)
+    far_points = sum(int(get_num_coordinates(g.difference(near))) for g in coasts)
+    near_km = sum(g.intersection(near).length for g in coasts) * 111
+    far_km = sum(g.difference(near).length for g in coasts) * 111
+    # ~200 m detail near the city, ~2 km farther: several times more points per km near.
+    assert near_points / near_km > 3 * far_points / far_km
+    assert sum(int(get_num_coordinates(g)) for _, g in shapes) < 10_000
+
+
 async def test_basemap_returns_404_for_an_unknown_city(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get(f"{API}/cities/nowhere/basemap"), 404, "ResourceNotFound")
