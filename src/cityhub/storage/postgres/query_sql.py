@@ -100,9 +100,9 @@ class PostgresDialect:
         the sphere where a box in degrees would miss a great-circle edge bulging past its
         ends), the geometry index for the OGC relations, each of which implies overlapping
         boxes. Candidates of other types are dropped before any entity is fetched (migration
-        015 copies the entity's types into each row), and for ``near`` already in the index
-        (migration 017 adds their hashes to the geography index). ``OFFSET 0`` keeps the
-        subquery whole, so its order reaches the page's ``LIMIT``."""
+        015 copies the entity's types, and their hashes, into each row), for ``near`` already
+        inside the geography index, which holds the hashes. ``OFFSET 0`` keeps the subquery
+        whole, so its order reaches the page's ``LIMIT``."""
         if query_bounds(geo) is None:  # disjoint, minDistance: no box bounds the answer
             return None
         attr, query = self._geo_query(geo)
