@@ -349,12 +349,12 @@ async def run_store(store: str, url: str, args: argparse.Namespace) -> list[Row]
                     f"{API}/subscriptions", json=subscription(n, entity, endpoint)
                 )
                 response.raise_for_status()
-            if args.warmup > 0:  # connections, statement caches, history series: a warm hub
-                print(f"  warm-up: 100/s for {args.warmup:g} s (not counted)", flush=True)
-                await measure_rate(
+
+            async def measure(rate: int, run: argparse.Namespace) -> list[Row]:
+                return await measure_rate(
                     store,
-                    100,
-                    argparse.Namespace(**{**vars(args), "duration": args.warmup, "profile": None}),
+                    rate,
+                    run,
                     client,
                     entities,
                     transports,
@@ -363,21 +363,15 @@ async def run_store(store: str, url: str, args: argparse.Namespace) -> list[Row]
                     topic,
                     hub,
                 )
-            for rate in args.rates:
-                rows.extend(
-                    await measure_rate(
-                        store,
-                        rate,
-                        args,
-                        client,
-                        entities,
-                        transports,
-                        receiver,
-                        subscriber,
-                        topic,
-                        hub,
-                    )
+
+            if args.warmup > 0:  # connections, statement caches, history series: a warm hub
+                print(f"  warm-up: 100/s for {args.warmup:g} s (not counted)", flush=True)
+                await measure(
+                    100,
+                    argparse.Namespace(**{**vars(args), "duration": args.warmup, "profile": None}),
                 )
+            for rate in args.rates:
+                rows.extend(await measure(rate, args))
     finally:
         receiver.stop()
         subscriber.stop()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from cityhub.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from cityhub.events import CREATED, DELETED, UPDATED, ChangeEvent
 from cityhub.jsonld.termmap import TermMap
@@ -50,11 +52,7 @@ class EntityService:
 
     async def retrieve_entity(self, tenant: str, entity_id: str) -> Entity:
         """Retrieve Entity (5.7.1), in internal form; the API layer renders it."""
-        require_uri(entity_id, "Entity id")
-        await require_tenant(self.store, tenant)
-        entity = await self.store.get_entity(tenant, entity_id)
-        if entity is None:
-            raise ResourceNotFound(f"Entity {entity_id} does not exist")
+        entity: Entity = orjson.loads(await self.retrieve_entity_text(tenant, entity_id))
         return entity
 
     async def retrieve_entity_text(self, tenant: str, entity_id: str) -> bytes:
