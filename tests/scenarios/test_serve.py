@@ -272,10 +272,18 @@ def new_entity_id(kind: str = "OffStreetParking") -> str:
 
 
 async def one_client_per_worker(server: Server) -> dict[int, httpx.AsyncClient]:
-    """A keep-alive client pinned to each worker (connections are spread by the kernel)."""
+    """A keep-alive client pinned to each worker (connections are spread by the kernel).
+
+    A worker listed among the processes may still be in its lifespan startup (opening the
+    store), and uvicorn accepts nothing on its socket until that ends, so this keeps trying,
+    pausing after each miss, until START_TIMEOUT rather than for a fixed number of
+    connections: on a loaded CI machine 200 back-to-back connections once all went to the
+    three workers already up."""
     wanted = len(server.workers())
     pinned: dict[int, httpx.AsyncClient] = {}
-    for _ in range(200):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + START_TIMEOUT
+    while loop.time() < deadline:
         http = httpx.AsyncClient(
             base_url=server.base_url, timeout=30, limits=httpx.Limits(max_connections=1)
         )
@@ -288,6 +296,7 @@ async def one_client_per_worker(server: Server) -> dict[int, httpx.AsyncClient]:
                 return pinned
         else:
             await http.aclose()
+            await asyncio.sleep(0.02)
     for http in pinned.values():
         await http.aclose()
     pytest.fail(f"could not reach each of {wanted} workers; got {sorted(pinned)}")
