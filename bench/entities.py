@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/entities.py [--store sqlite|postgres|both] [--workers 1 2]
                                        [--duration 10] [--quick] [--profile DIR]
+                                       [--no-history]
 
 For each store and worker count the hub (``cityhub serve``) and the baseline
 (``bench/baseline_app.py``, plain ASGI + the raw driver) run in turn under the same uvicorn
@@ -19,6 +20,8 @@ Targets: GET >= 70 % of baseline, POST >= 50 %, batch >= 50 %. The load generato
 machine's cores with the server, for hub and baseline alike. Only 127.0.0.1 is contacted.
 ``--profile DIR`` also samples the hub with py-spy during each hub phase and writes collapsed
 stacks plus a summary of where the time goes (the figures of a profiled run are a bit lower).
+``--no-history`` runs the hub with ``temporal_history`` off: each write then skips its
+temporal record (clause 4.5.6), which is most of what a write costs beyond the entity row.
 """
 
 from __future__ import annotations
@@ -631,6 +634,7 @@ def bench_store(store: str, workers: int, args: argparse.Namespace, wrk: str) ->
                     "CITYHUB_DATABASE_URL": hub_url,
                     "CITYHUB_LOG_LEVEL": "warning",
                     "CITYHUB_CONTEXT_ALLOW_HOSTS": "",
+                    "CITYHUB_TEMPORAL_HISTORY": "false" if args.no_history else "true",
                 },
                 hub_port,
                 workdir / "hub.log",
@@ -748,6 +752,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="measure only these metrics (default: all three)",
     )
     parser.add_argument("--quick", action="store_true", help="3 s runs and 20k entities")
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="run the hub with temporal_history off (what the temporal record costs a write)",
+    )
     parser.add_argument("--profile", type=Path, help="directory for py-spy profiles of the hub")
     parser.add_argument(
         "--pg-url",
@@ -775,6 +784,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{CONNECTIONS} connections, {args.duration:g} s per wrk run, batch "
         f"{args.entities:,} entities in POSTs of {BATCH_SIZE} from {args.batch_clients} clients"
+        + (", hub with temporal_history off" if args.no_history else "")
     )
     print_table(rows)
     print("CPU µs: server CPU (all its processes, plus PostgreSQL backends of its database)")

@@ -198,3 +198,33 @@ async def test_series_made_by_a_rolled_back_transaction_are_not_remembered(store
             uow.events.append(ChangeEvent("", CREATED, doc["id"], None, doc))
     assert sorted(await history(store, doomed["id"])) == [(NAME, "Gangnam-daero"), (SPEED, 1.0)]
     assert sorted(await history(store, other["id"])) == [(NAME, "Gangnam-daero"), (SPEED, 2.0)]
+
+
+async def test_series_stored_but_not_remembered_are_found_again(store: Store) -> None:
+    """A store that has forgotten the series numbers it knew (another worker made them, or
+    its bounded map was cleared) finds an entity's stored series and adds only the missing
+    ones: an entity deleted and created again with one attribute more keeps one series per
+    attribute, holding the instances of both lives, and a second entity's stay its own."""
+    first = flow("urn:ngsi-ld:T:10", 1.0, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000000Z")
+    second = flow("urn:ngsi-ld:T:11", 2.0, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000000Z")
+    for doc in (first, second):
+        assert await store.create_one("", doc, ChangeEvent("", CREATED, doc["id"], None, doc))
+    async with store.transaction("") as uow:
+        assert await uow.delete([first["id"]]) == [first["id"]]
+        uow.events.append(ChangeEvent("", DELETED, first["id"], first, None))
+    store.series.known.clear()  # type: ignore[attr-defined]
+    again = flow("urn:ngsi-ld:T:10", 3.0, "2026-01-02T00:00:00Z", "2026-01-02T00:00:00.000000Z")
+    again["https://schema.org/description"] = [
+        {
+            "type": "Property",
+            "value": "again",
+            "createdAt": again["createdAt"],
+            "modifiedAt": again["modifiedAt"],
+        }
+    ]
+    assert await store.create_one("", again, ChangeEvent("", CREATED, again["id"], None, again))
+    values = await history(store, first["id"])
+    # the first life's value, its deletion's tombstone, the second life's value
+    assert sorted(str(v) for a, v in values if a == SPEED) == ["1.0", "3.0", "urn:ngsi-ld:null"]
+    assert [v for a, v in values if a == "https://schema.org/description"] == ["again"]
+    assert sorted(await history(store, second["id"])) == [(NAME, "Gangnam-daero"), (SPEED, 2.0)]
