@@ -87,6 +87,8 @@ async def termmap_for(request: Request, context: Any) -> TermMap:
 async def read_context(request: Request) -> tuple[RequestContext, TermMap]:
     """@context of a request without a body (GET, DELETE): the Link header or the core."""
     ctx = request_context(request, None, None)
+    if ctx.value is None:  # no Link header: the core context, without the resolver's await
+        return ctx, hub_of(request).contexts.resolver.core
     return ctx, await termmap_for(request, ctx.value)
 
 

@@ -82,6 +82,8 @@ async def _distributed(
 ) -> WriteOutcome | None:
     """The write split over exclusive/redirect sources and the store (None: not concerned,
     write locally as usual); see federation/forwarding.py."""
+    if not await hub_of(request).federation.registrations(tenant):
+        return None  # the common case, decided before the query string is parsed
     params = request.path_params
     write = Write(
         tenant,

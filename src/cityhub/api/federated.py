@@ -24,9 +24,11 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 
 def caller(request: Request) -> Partner | None:
     """The partner hub a request comes from (None: the city's own), once per request."""
+    policy = hub_of(request).sharing
+    if not policy.active:  # no partner configured: every request is the city's own
+        return None
     state = request.scope.setdefault("state", {})
     if "cityhub_partner" not in state:
-        policy = hub_of(request).sharing
         state["cityhub_partner"] = policy.caller(request.headers.get("authorization"))
     partner: Partner | None = state["cityhub_partner"]
     return partner
