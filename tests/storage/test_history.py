@@ -228,3 +228,26 @@ async def test_series_stored_but_not_remembered_are_found_again(store: Store) ->
     assert sorted(str(v) for a, v in values if a == SPEED) == ["1.0", "3.0", "urn:ngsi-ld:null"]
     assert [v for a, v in values if a == "https://schema.org/description"] == ["again"]
     assert sorted(await history(store, second["id"])) == [(NAME, "Gangnam-daero"), (SPEED, 2.0)]
+
+
+async def test_a_large_transactions_history_is_recorded_whole(store: Store) -> None:
+    """A transaction recording many instances at once (a batch; PostgreSQL copies 64 or
+    more in with COPY) records every one with its value, observedAt and series."""
+    docs = [
+        flow(
+            f"urn:ngsi-ld:T:big{i}", float(i), f"2026-01-01T00:{i:02d}:00Z", "2026-01-01T00:00:00Z"
+        )
+        for i in range(40)
+    ]
+    async with store.transaction("") as uow:
+        assert await uow.insert(docs) == []
+        uow.events.extend(ChangeEvent("", CREATED, d["id"], None, d) for d in docs)
+    found = await store.temporal_instances("", [d["id"] for d in docs], None, None, ANYTIME, 1000)
+    assert len(found) == 80
+    speeds = {
+        i.entity_id: (i.doc.get("value"), i.doc.get("observedAt")) for i in found if i.attr == SPEED
+    }
+    assert speeds == {
+        f"urn:ngsi-ld:T:big{i}": (float(i), f"2026-01-01T00:{i:02d}:00Z") for i in range(40)
+    }
+    assert {i.doc.get("value") for i in found if i.attr == NAME} == {"Gangnam-daero"}

@@ -201,9 +201,13 @@ class PostgresUnitOfWork(HistoryWrites):
     async def get_many(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
         if not entity_ids:
             return {}
+        # Joined to unnest() rather than "id = ANY($2)": for its first five runs on a
+        # connection PostgreSQL plans with the values bound, and the planner estimates
+        # "= ANY" element by element — 110-170 ms for a batch's 1,000 ids, where the join
+        # plans in well under a millisecond (the statement runs in ~3 ms either way).
         rows = await self._conn.fetch(
-            "SELECT id, doc_text FROM entities WHERE tenant = $1 AND id = ANY($2::text[])"
-            " ORDER BY id FOR UPDATE",
+            "SELECT e.id, e.doc_text FROM unnest($2::text[]) AS k(id)"
+            " JOIN entities e ON e.tenant = $1 AND e.id = k.id ORDER BY e.id FOR UPDATE OF e",
             self._tenant,
             list(dict.fromkeys(entity_ids)),
         )
@@ -252,7 +256,8 @@ class PostgresUnitOfWork(HistoryWrites):
         if not entity_ids:
             return []
         rows = await self._conn.fetch(
-            "DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[]) RETURNING id",
+            "DELETE FROM entities e USING unnest($2::text[]) AS k(id)"
+            " WHERE e.tenant = $1 AND e.id = k.id RETURNING e.id",  # unnest: as get_many
             self._tenant,
             list(entity_ids),
         )
