@@ -24,6 +24,7 @@ SPEED = "https://smartdatamodels.org/dataModel.Transportation/averageVehicleSpee
 NAME = "https://schema.org/name"
 TYPE = "https://smartdatamodels.org/dataModel.Transportation/TrafficFlowObserved"
 ANYTIME = TemporalQuery(timeproperty="createdAt")
+OBSERVED = TemporalQuery(timeproperty="observedAt")
 
 
 def flow(
@@ -251,3 +252,14 @@ async def test_a_large_transactions_history_is_recorded_whole(store: Store) -> N
         f"urn:ngsi-ld:T:big{i}": (float(i), f"2026-01-01T00:{i:02d}:00Z") for i in range(40)
     }
     assert {i.doc.get("value") for i in found if i.attr == NAME} == {"Gangnam-daero"}
+    # The columns, not only the documents: each instance's time columns as recorded.
+    observed = await store.temporal_instances(
+        "", [d["id"] for d in docs], frozenset({SPEED}), None, OBSERVED, 1000
+    )
+    assert sorted((i.entity_id, i.time) for i in observed) == sorted(
+        (f"urn:ngsi-ld:T:big{i}", stored_micros(f"2026-01-01T00:{i:02d}:00Z")) for i in range(40)
+    )
+    created = stored_micros("2026-01-01T00:00:00Z")
+    assert {(i.created_at, i.modified_at, i.deleted_at, i.dataset_id) for i in found} == {
+        (created, created, None, "")
+    }
